@@ -1,0 +1,46 @@
+# The README's commands. Each installs what it needs first (a virtualenv in .venv from requirements.lock).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
+
+.PHONY: install run test dev bench validate verdict clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME):
+	mkdir -p $(DAGSTER_HOME)
+
+## make run: materialize every asset for the default window on the sample world, print the verdict
+run: install $(DAGSTER_HOME)
+	$(PY) -m orchestration.cli run
+
+## make test: the whole suite (unit, asset, end to end)
+test: install
+	$(PY) -m pytest
+
+## make dev: the Dagster UI on the same definitions
+dev: install $(DAGSTER_HOME)
+	$(VENV)/bin/dagster dev -m orchestration.definitions
+
+## make validate: the Dagster definitions load
+validate: install
+	$(VENV)/bin/dagster definitions validate -m orchestration.definitions
+
+## make verdict: print the latest days of the published mart
+verdict: install
+	$(PY) -m orchestration.cli verdict
+
+## make bench: timings and peak memory of the stages
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published dbt_project/target

@@ -1,0 +1,43 @@
+"""Publishing: a mart that passed its gates becomes the snapshot BI tools read.
+
+The asset runs only after the mart's blocking checks (dbt tests and the Great Expectations gate) pass in
+the same run; a failed run never reaches it, so the previous snapshot stays in place.
+"""
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.partitions import DAILY, SINGLE_RUN
+from orchestration.resources import WarehouseResource
+
+PUBLISHED_MARTS = ("leverage_condition",)
+
+
+@dg.asset(
+    key=["published", "marts"],
+    deps=[dg.AssetKey(name) for name in PUBLISHED_MARTS],
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    description="Atomic snapshot of the gated marts: `published/marts.duckdb` plus one Parquet file per mart.",
+)
+def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.publish import publish_marts
+
+    info = publish_marts(warehouse.duckdb_path, warehouse.published_dir, list(PUBLISHED_MARTS))
+    context.log.info(f"published {list(PUBLISHED_MARTS)} to {warehouse.published_dir}")
+    return dg.MaterializeResult(metadata={k: v for k, v in _flat(info).items()})
+
+
+def _flat(info: dict, prefix: str = "") -> dict:
+    out: dict = {}
+    for key, value in info.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}."))
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out

@@ -1,0 +1,103 @@
+"""Command line: ``run`` materializes everything for a window in one run; ``verdict`` prints the latest days.
+
+``make run`` is ``python -m orchestration.cli run``: land every feed on the sample world (or live), build
+and gate the marts, publish, then print the verdict table from the published snapshot.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from orchestration.config import settings
+from orchestration.feeds.base import Window
+
+VERDICT_COLUMNS = {
+    "date": "date",
+    "price_close_usd": "price",
+    "oi_usd_total": "OI $bn",
+    "funding_8h_oi_weighted": "funding %/8h",
+    "funding_p90_trailing_365d": "P90 %/8h",
+    "funding_hours_above_p90": "h > P90",
+    "oi_at_local_high": "OI high",
+    "conditions_met": "conds",
+    "regime": "regime",
+    "position_size_multiplier": "multiplier",
+}
+
+
+def verdict_table(published_dir: Path, days: int = 10) -> str:
+    """The latest ``days`` rows of the published mart as a readable table."""
+    import duckdb
+
+    path = published_dir / "marts.duckdb"
+    if not path.exists():
+        raise FileNotFoundError(f"no published snapshot at {path}: run `make run` first")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        frame = con.execute(f"SELECT {', '.join(VERDICT_COLUMNS)} FROM leverage_condition "
+                            "ORDER BY date DESC LIMIT ?", [days]).df().iloc[::-1]
+    finally:
+        con.close()
+    frame["price_close_usd"] = frame["price_close_usd"].map("{:,.0f}".format)
+    frame["oi_usd_total"] = (frame["oi_usd_total"] / 1e9).map("{:,.2f}".format)
+    for col in ("funding_8h_oi_weighted", "funding_p90_trailing_365d"):
+        frame[col] = (frame[col] * 100).map(lambda v: "" if v != v else f"{v:.4f}")
+    frame["position_size_multiplier"] = frame["position_size_multiplier"].map("{:.2f}".format)
+    return frame.rename(columns=VERDICT_COLUMNS).to_string(index=False)
+
+
+def run(window: Window) -> bool:
+    """Materialize every asset (and run every check) for ``window`` in one in-process run."""
+    import dagster as dg
+
+    from orchestration.definitions import REFRESH_JOB, build_defs
+    from orchestration.partitions import range_tags
+
+    defs = build_defs()
+    job = defs.resolve_job_def(REFRESH_JOB)
+    instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, tags=range_tags(window), raise_on_error=False)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
+    return result.success
+
+
+def _has_dagster_home() -> bool:
+    import os
+
+    return bool(os.environ.get("DAGSTER_HOME"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leverage-condition", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="materialize every asset for the window, then print the verdict")
+    run_p.add_argument("--start", type=date.fromisoformat, help="first day (default LC_START_DATE)")
+    run_p.add_argument("--end", type=date.fromisoformat, help="last day (default LC_END_DATE / yesterday)")
+    run_p.add_argument("--days", type=int, default=10, help="rows of the verdict table")
+    verdict_p = sub.add_parser("verdict", help="print the latest days of the published mart")
+    verdict_p.add_argument("--days", type=int, default=10)
+    args = parser.parse_args(argv)
+
+    config = settings()
+    if args.command == "run":
+        window = Window(args.start or config.start_date, args.end or config.end_date)
+        print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}")
+        started = time.monotonic()
+        ok = run(window)
+        print(f"run {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
+        if not ok:
+            print("the published snapshot (if any) was left as it was", file=sys.stderr)
+            return 1
+    print(verdict_table(config.published_dir, args.days))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule."""
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.checks import gate_check
+from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets
+from orchestration.assets.landing import landing_asset, raw_asset_key
+from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
+from orchestration.config import settings
+from orchestration.feeds import binance
+from orchestration.partitions import DAILY
+from orchestration.raw_store import raw_table
+from orchestration.resources import FeedTransportResource, WarehouseResource
+
+FEEDS = (binance,)  # connector modules; each exposes DATASETS
+REFRESH_JOB = "refresh_leverage_condition"
+
+
+def _env(name: str, default: str):
+    """An EnvVar where the variable is set (resolved at run time, shown as such in the UI), else the default."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def datasets():
+    return [dataset for feed in FEEDS for dataset in feed.DATASETS.values()]
+
+
+def build_defs() -> dg.Definitions:
+    config = settings()
+    landing = [landing_asset(d) for d in datasets()]
+    raw_gates = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date")
+                 for d in datasets()]
+    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, "date") for name in PUBLISHED_MARTS]
+    refresh = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all(), partitions_def=DAILY,
+                                  description="Land every feed, build and gate the marts, publish.")
+    return dg.Definitions(
+        assets=[*landing, build_dbt_assets(), published_marts],
+        asset_checks=[*raw_gates, *mart_gates],
+        jobs=[refresh],
+        # 00:30 UTC, for the latest complete day
+        schedules=[dg.build_schedule_from_partitioned_job(refresh, hour_of_day=0, minute_of_hour=30,
+                                                          name="daily_refresh")],
+        resources={
+            "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
+            "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),
+                                           sample_now=_env("LC_SAMPLE_NOW", "")),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir)),
+        },
+        # DuckDB takes one writing process at a time: steps run one after another in the run's process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

@@ -1,0 +1,189 @@
+"""What every connector shares: the dataset contract, the pagination loop, payload parsing helpers and
+the ``python -m orchestration.feeds.<provider> <dataset> <file>`` debugging entry point.
+
+A connector describes a dataset with pure functions (which requests cover a window, how to read one
+response, which request comes next); :func:`fetch` runs them through a :class:`FeedClient` and hands every
+response to a callback *before* parsing it, so a payload that fails to parse is already kept verbatim.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from orchestration.feeds.http import FeedClient, FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Window:
+    """An inclusive range of UTC days: the partitions one landing run covers."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError(f"window end {self.end} is before its start {self.start}")
+
+    @property
+    def start_dt(self) -> datetime:
+        return datetime.combine(self.start, time(), tzinfo=timezone.utc)
+
+    @property
+    def end_dt(self) -> datetime:
+        """Exclusive end: midnight after the last day."""
+        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=timezone.utc)
+
+    @property
+    def start_ms(self) -> int:
+        return to_ms(self.start_dt)
+
+    @property
+    def end_ms(self) -> int:
+        return to_ms(self.end_dt)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One request/response exchange, as landing stores it."""
+
+    dataset: str
+    index: int
+    request: HttpRequest
+    response: HttpResponse
+
+
+class Dataset(ABC):
+    """One provider dataset: how to request a window of it and how to read its payloads."""
+
+    provider: ProviderSpec
+    name: str
+    #: typed raw-table columns (name -> DuckDB type), excluding partition_date and payload_sha256
+    columns: Mapping[str, str]
+    #: the column whose UTC date is the row's partition
+    time_column: str
+    #: file extension for stored payloads
+    payload_extension: str = "json"
+
+    @abstractmethod
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        """The first request of each page chain covering ``window`` (as of ``now``)."""
+
+    def next_request(self, request: HttpRequest, rows: list[Row], window: Window) -> HttpRequest | None:
+        """The request for the next page, or None when ``request`` was the last one."""
+        return None
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        """Raise ``FeedHttpError`` if the response is an error (status or provider error body)."""
+        if response.status >= 400:
+            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: "
+                                f"{response.text()[:300]}", dataset=self.name)
+
+    @abstractmethod
+    def parse(self, body: bytes) -> list[Row]:
+        """Typed rows from one payload; raise ``FeedParseError`` naming what is wrong."""
+
+    # helpers for subclasses -------------------------------------------------------------------
+    def parse_error(self, message: str) -> FeedParseError:
+        return FeedParseError(self.provider.name, message, dataset=self.name)
+
+
+def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
+          on_page: Callable[[Page], None] = lambda page: None) -> list[tuple[Page, list[Row]]]:
+    """Follow every page chain for ``window``; each response goes to ``on_page`` before it is parsed."""
+    pages: list[tuple[Page, list[Row]]] = []
+    for request in dataset.requests(window, now):
+        while request is not None:
+            page = Page(dataset.name, len(pages) + 1, request, client.send(request))
+            on_page(page)
+            dataset.check(request, page.response)
+            rows = dataset.parse(page.response.body)
+            pages.append((page, rows))
+            request = dataset.next_request(request, rows, window)
+    return pages
+
+
+# --- payload helpers ------------------------------------------------------------------------------
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: Any, *, floor_to_second: bool = True) -> datetime:
+    """UTC (naive) datetime from epoch milliseconds; Binance stamps may carry +1 ms, so floor."""
+    ms = int(value)
+    if floor_to_second:
+        ms -= ms % 1000
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
+def load_json(dataset: Dataset, body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        snippet = body[:80].decode("utf-8", errors="replace")
+        raise dataset.parse_error(f"payload is not JSON ({exc}); starts with {snippet!r}") from exc
+
+
+def field(dataset: Dataset, record: Mapping[str, Any], name: str, convert: Callable[[Any], Any],
+          *, where: str = "", optional: bool = False) -> Any:
+    """``convert(record[name])`` with an error that names the field, the record and the value."""
+    if not isinstance(record, Mapping):
+        raise dataset.parse_error(f"expected an object{where}, got {type(record).__name__}: {record!r:.80}")
+    if name not in record or record[name] in (None, ""):
+        if optional:
+            return None
+        raise dataset.parse_error(f"missing field {name!r}{where}: {dict(record)!r:.160}")
+    try:
+        value = convert(record[name])
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise dataset.parse_error(f"field {name!r}{where} has unreadable value {record[name]!r}") from exc
+    if isinstance(value, float) and not math.isfinite(value):
+        raise dataset.parse_error(f"field {name!r}{where} is not finite: {record[name]!r}")
+    return value
+
+
+def require_list(dataset: Dataset, payload: Any, what: str) -> list:
+    if not isinstance(payload, list):
+        raise dataset.parse_error(f"expected {what} as a JSON list, got {type(payload).__name__}: {payload!r:.160}")
+    return payload
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+def write_csv(rows: Sequence[Row], columns: Iterable[str], out=None) -> None:
+    out = out or sys.stdout
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in row.items()})
+
+
+def cli(datasets: Mapping[str, Dataset], argv: Sequence[str] | None = None) -> int:
+    """Parse a saved payload and print its rows as CSV: for debugging a provider's response by hand."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2 or args[0] not in datasets:
+        print(f"usage: python -m <connector> {{{'|'.join(datasets)}}} <payload-file>", file=sys.stderr)
+        return 2
+    dataset = datasets[args[0]]
+    try:
+        rows = dataset.parse(Path(args[1]).read_bytes())
+    except (OSError, FeedParseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_csv(rows, dataset.columns)
+    return 0

@@ -1,0 +1,223 @@
+"""Binance USDT-M futures (funding, open interest) and spot klines for BTCUSDT.
+
+Shapes follow ``shared/design/sources.md``: numbers arrive as strings, ``fundingTime`` may carry +1 ms
+(floored to the second here), open-interest history is served for the last 30 days only, so older days
+come from the daily metrics archive (zip of CSV, 5-minute rows, early files repeat rows). Binance
+answers errors as ``{"code": <negative int>, "msg": ...}``, sometimes with HTTP 200.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime, timedelta, timezone
+
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, require_list,
+                                      to_ms)
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+
+SYMBOL = "BTCUSDT"
+FAPI = "https://fapi.binance.com"
+SPOT_API = "https://api.binance.com"
+ARCHIVE = "https://data.binance.vision"
+# 500 requests / 5 min / IP on the futures data endpoints: stay a little under it.
+PROVIDER = ProviderSpec("binance", requests_per_second=1.5)
+OI_API_HISTORY_DAYS = 30  # /futures/data/openInterestHist serves the last 30 days only
+
+
+class BinanceDataset(Dataset):
+    provider = PROVIDER
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        if response.status < 400:
+            if response.body[:1] == b"{":  # Binance reports some errors as HTTP 200 + error object
+                payload = load_json(self, response.body)
+                if isinstance(payload, dict) and "code" in payload and "msg" in payload:
+                    raise FeedHttpError(self.provider.name, f"error {payload['code']} on {request.path}: "
+                                        f"{payload['msg']}", dataset=self.name)
+            return
+        super().check(request, response)
+
+
+class Funding(BinanceDataset):
+    """``/fapi/v1/fundingRate``: settled funding, ascending, up to 1000 rows a page."""
+
+    name = "funding"
+    time_column = "funding_time"
+    columns = {"symbol": "VARCHAR", "funding_time": "TIMESTAMP", "funding_rate": "DOUBLE",
+               "mark_price": "DOUBLE"}
+    limit = 1000
+
+    def _request(self, start_ms: int, window: Window) -> HttpRequest:
+        return HttpRequest("GET", f"{FAPI}/fapi/v1/fundingRate",
+                           {"symbol": SYMBOL, "startTime": str(start_ms), "endTime": str(window.end_ms - 1),
+                            "limit": str(self.limit)})
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        return [self._request(window.start_ms, window)]
+
+    def next_request(self, request, rows, window):
+        if len(rows) < self.limit:
+            return None
+        # resume after the last raw stamp; rows hold the floored time, raw stamps are at most +999 ms
+        return self._request(to_ms(rows[-1]["funding_time"].replace(tzinfo=timezone.utc)) + 1000, window)
+
+    def parse(self, body: bytes) -> list[Row]:
+        rows = []
+        for i, rec in enumerate(require_list(self, load_json(self, body), "funding rows")):
+            where = f" in row {i}"
+            rows.append({
+                "symbol": field(self, rec, "symbol", str, where=where),
+                "funding_time": field(self, rec, "fundingTime", from_ms, where=where),
+                "funding_rate": field(self, rec, "fundingRate", float, where=where),
+                "mark_price": field(self, rec, "markPrice", float, where=where, optional=True),
+            })
+        return rows
+
+
+class OpenInterest(BinanceDataset):
+    """Hourly OI from ``openInterestHist`` for the last 30 days; older days from the metrics archive.
+
+    API rows carry the bucket start in ``timestamp`` and the value at the bucket's right edge; archive
+    rows carry the snapshot instant in ``create_time``. Both land as-is (with ``period`` and ``source``)
+    and staging puts them on one clock.
+    """
+
+    name = "open_interest"
+    time_column = "ts"
+    columns = {"symbol": "VARCHAR", "ts": "TIMESTAMP", "period": "VARCHAR", "sum_open_interest": "DOUBLE",
+               "sum_open_interest_value": "DOUBLE", "source": "VARCHAR"}
+    payload_extension = "bin"  # JSON pages and zip archives
+    limit = 500
+    period = "1h"
+
+    def api_cutoff(self, now: datetime) -> date:
+        """First day the API still serves in full (older days come from the archive)."""
+        return (now.astimezone(timezone.utc) - timedelta(days=OI_API_HISTORY_DAYS - 1)).date()
+
+    def _api_request(self, start_ms: int, end_ms: int) -> HttpRequest:
+        return HttpRequest("GET", f"{FAPI}/futures/data/openInterestHist",
+                           {"symbol": SYMBOL, "period": self.period, "startTime": str(start_ms),
+                            "endTime": str(end_ms - 1), "limit": str(self.limit)})
+
+    @staticmethod
+    def archive_url(day: date) -> str:
+        return (f"{ARCHIVE}/data/futures/um/daily/metrics/{SYMBOL}/"
+                f"{SYMBOL}-metrics-{day.isoformat()}.zip")
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        cutoff = self.api_cutoff(now)
+        plan = [HttpRequest("GET", self.archive_url(day)) for day in window.days() if day < cutoff]
+        if window.end >= cutoff:
+            api = Window(max(window.start, cutoff), window.end)
+            plan.append(self._api_request(api.start_ms, api.end_ms))
+        return plan
+
+    def next_request(self, request, rows, window):
+        if not request.url.startswith(FAPI) or len(rows) < self.limit:
+            return None
+        return self._api_request(to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + 1000,
+                                 int(request.params["endTime"]) + 1)
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        if request.url.startswith(ARCHIVE):
+            if response.status == 404:
+                raise FeedHttpError(self.provider.name, f"no metrics archive at {request.url} (404): Binance "
+                                    "has not published that day yet, or it predates the archive", dataset=self.name)
+            return super(BinanceDataset, self).check(request, response)
+        super().check(request, response)
+
+    def parse(self, body: bytes) -> list[Row]:
+        return self._parse_archive(body) if body[:2] == b"PK" else self._parse_api(body)
+
+    def _parse_api(self, body: bytes) -> list[Row]:
+        rows = []
+        for i, rec in enumerate(require_list(self, load_json(self, body), "open interest rows")):
+            where = f" in row {i}"
+            rows.append({
+                "symbol": field(self, rec, "symbol", str, where=where),
+                "ts": field(self, rec, "timestamp", from_ms, where=where),
+                "period": self.period,
+                "sum_open_interest": field(self, rec, "sumOpenInterest", float, where=where),
+                "sum_open_interest_value": field(self, rec, "sumOpenInterestValue", float, where=where),
+                "source": "api",
+            })
+        return rows
+
+    def _parse_archive(self, body: bytes) -> list[Row]:
+        try:
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                names = [n for n in archive.namelist() if n.endswith(".csv")]
+                if len(names) != 1:
+                    raise self.parse_error(f"metrics archive should hold one CSV, holds {archive.namelist()}")
+                text = archive.read(names[0]).decode("utf-8")
+        except zipfile.BadZipFile as exc:
+            raise self.parse_error(f"metrics archive is not a readable zip: {exc}") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"create_time", "symbol", "sum_open_interest", "sum_open_interest_value"} - set(reader.fieldnames or [])
+        if missing:
+            raise self.parse_error(f"metrics CSV lacks columns {sorted(missing)}; header is {reader.fieldnames}")
+        seen: dict[datetime, Row] = {}
+        for line, rec in enumerate(reader, start=2):
+            where = f" on CSV line {line}"
+            row = {
+                "symbol": field(self, rec, "symbol", str, where=where),
+                "ts": field(self, rec, "create_time", datetime.fromisoformat, where=where),
+                "period": "5m",
+                "sum_open_interest": field(self, rec, "sum_open_interest", float, where=where),
+                "sum_open_interest_value": field(self, rec, "sum_open_interest_value", float, where=where),
+                "source": "archive",
+            }
+            earlier = seen.get(row["ts"])
+            if earlier is not None and earlier != row:  # early files repeat rows; conflicting repeats are not ok
+                raise self.parse_error(f"conflicting rows for {row['ts']}{where}")
+            seen[row["ts"]] = row
+        return list(seen.values())
+
+
+class SpotKlines(BinanceDataset):
+    """Spot ``/api/v3/klines`` at 1 h: price and volume for the price layer, up to 1000 rows a page."""
+
+    name = "spot_klines"
+    time_column = "open_time"
+    columns = {"symbol": "VARCHAR", "interval": "VARCHAR", "open_time": "TIMESTAMP", "close_time": "TIMESTAMP",
+               "open": "DOUBLE", "high": "DOUBLE", "low": "DOUBLE", "close": "DOUBLE", "volume": "DOUBLE",
+               "quote_volume": "DOUBLE", "trades": "BIGINT", "taker_buy_base": "DOUBLE",
+               "taker_buy_quote": "DOUBLE"}
+    limit = 1000
+    interval = "1h"
+    _fields = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
+               "taker_buy_base", "taker_buy_quote")
+
+    def _request(self, start_ms: int, end_ms: int) -> HttpRequest:
+        return HttpRequest("GET", f"{SPOT_API}/api/v3/klines",
+                           {"symbol": SYMBOL, "interval": self.interval, "startTime": str(start_ms),
+                            "endTime": str(end_ms - 1), "limit": str(self.limit)})
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        return [self._request(window.start_ms, window.end_ms)]
+
+    def next_request(self, request, rows, window):
+        if len(rows) < self.limit:
+            return None
+        return self._request(to_ms(rows[-1]["open_time"].replace(tzinfo=timezone.utc)) + 1000, window.end_ms)
+
+    def parse(self, body: bytes) -> list[Row]:
+        rows = []
+        for i, rec in enumerate(require_list(self, load_json(self, body), "klines")):
+            if not isinstance(rec, list) or len(rec) < len(self._fields):
+                raise self.parse_error(f"kline {i} should be an array of >= 11 values, got {rec!r:.120}")
+            named = dict(zip(self._fields, rec))
+            where = f" in kline {i}"
+            row: Row = {"symbol": SYMBOL, "interval": self.interval}
+            for name in self._fields:
+                convert = from_ms if name.endswith("_time") else int if name == "trades" else float
+                row[name] = field(self, named, name, convert, where=where)
+            rows.append(row)
+        return rows
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (Funding(), OpenInterest(), SpotKlines())}
+
+if __name__ == "__main__":
+    raise SystemExit(cli(DATASETS))

@@ -1,0 +1,150 @@
+"""Land first, parse second: verbatim payloads on disk, a manifest row each, typed raw tables in DuckDB.
+
+One mechanism for every provider dataset. Re-landing a window replaces that window's payload folder,
+its manifest rows and its raw-table partitions, and nothing else, so re-runs are idempotent.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from orchestration.feeds.base import Dataset, Page, Row, Window, fetch
+from orchestration.feeds.http import FeedClient, FeedError
+
+MANIFEST_TABLE = "raw._manifest"
+MANIFEST_COLUMNS = {
+    "provider": "VARCHAR", "dataset": "VARCHAR", "window_start": "DATE", "window_end": "DATE",
+    "page": "INTEGER", "url": "VARCHAR", "http_status": "INTEGER", "sha256": "VARCHAR", "bytes": "BIGINT",
+    "path": "VARCHAR", "fetched_at": "TIMESTAMP",
+}
+
+
+def raw_table(dataset: Dataset) -> str:
+    return f"raw.{dataset.provider.name}__{dataset.name}"
+
+
+def raw_columns(dataset: Dataset) -> dict[str, str]:
+    return {"partition_date": "DATE", **dataset.columns, "payload_sha256": "VARCHAR"}
+
+
+@dataclass
+class LandingResult:
+    table: str
+    window: Window
+    payload_dir: Path
+    pages: int = 0
+    payload_bytes: int = 0
+    rows: int = 0
+    rows_per_day: dict[date, int] = field(default_factory=dict)
+    empty_days: list[date] = field(default_factory=list)
+
+
+class PayloadStore:
+    """Writes each page verbatim under ``raw/<provider>/<dataset>/<window>/`` and remembers its manifest row."""
+
+    def __init__(self, raw_dir: Path, client: FeedClient, dataset: Dataset, window: Window):
+        self.client, self.dataset, self.window = client, dataset, window
+        self.folder = raw_dir / dataset.provider.name / dataset.name / f"{window.start}_{window.end}"
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        self.manifest: list[dict] = []
+        self.sha_by_page: dict[int, str] = {}
+
+    def __call__(self, page: Page) -> None:
+        body = page.response.body
+        sha = hashlib.sha256(body).hexdigest()
+        path = self.folder / f"page-{page.index:05d}.{self.dataset.payload_extension}"
+        path.write_bytes(body)
+        self.sha_by_page[page.index] = sha
+        self.manifest.append({
+            "provider": self.dataset.provider.name, "dataset": self.dataset.name,
+            "window_start": self.window.start, "window_end": self.window.end, "page": page.index,
+            "url": self.client.display_url(page.request), "http_status": page.response.status,
+            "sha256": sha, "bytes": len(body), "path": str(path),
+            "fetched_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        })
+
+
+def rows_frame(dataset: Dataset, window: Window, pages: list[tuple[Page, list[Row]]],
+               sha_by_page: dict[int, str]) -> pd.DataFrame:
+    """Typed rows of the window's days, each tagged with its partition and the payload it came from."""
+    records = [{**row, "payload_sha256": sha_by_page[page.index]} for page, rows in pages for row in rows]
+    columns = raw_columns(dataset)
+    frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != "partition_date"])
+    frame.insert(0, "partition_date", pd.to_datetime(frame[dataset.time_column]).dt.date)
+    in_window = (frame["partition_date"] >= window.start) & (frame["partition_date"] <= window.end)
+    return frame[in_window].reset_index(drop=True)
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], frame: pd.DataFrame,
+             where: str, params: list) -> None:
+    _ensure_table(con, table, columns)
+    con.execute(f"DELETE FROM {table} WHERE {where}", params)
+    if len(frame):
+        con.register("incoming", frame)
+        names = ", ".join(f'"{c}"' for c in columns)
+        casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in columns.items())
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {casts} FROM incoming")
+        con.unregister("incoming")
+
+
+def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
+         con: duckdb.DuckDBPyConnection, now: datetime) -> LandingResult:
+    """Fetch ``window``, keep every payload verbatim, replace the window's partitions of the raw table.
+
+    Raises ``FeedError`` naming the provider, the dataset and the partition window when a request
+    fails, a payload does not parse, or a day of the window came back empty; payloads received before
+    the failure stay on disk and in the manifest.
+    """
+    store = PayloadStore(raw_dir, client, dataset, window)
+    result = LandingResult(raw_table(dataset), window, store.folder)
+    try:
+        pages = fetch(client, dataset, window, now, on_page=store)
+    except FeedError as exc:
+        _write_manifest(con, store)
+        raise exc.for_partition(dataset.name, str(window)) from exc
+    frame = rows_frame(dataset, window, pages, store.sha_by_page)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write_manifest(con, store, commit=False)
+        _replace(con, result.table, raw_columns(dataset), frame,
+                 "partition_date BETWEEN ? AND ?", [window.start, window.end])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    counts = frame["partition_date"].value_counts().to_dict()
+    result.pages = len(store.manifest)
+    result.payload_bytes = sum(m["bytes"] for m in store.manifest)
+    result.rows = len(frame)
+    result.rows_per_day = {day: int(counts.get(day, 0)) for day in window.days()}
+    result.empty_days = [day for day, n in result.rows_per_day.items() if n == 0]
+    if result.empty_days:
+        shown = ", ".join(map(str, result.empty_days[:10])) + (" ..." if len(result.empty_days) > 10 else "")
+        raise FeedError(dataset.provider.name, f"no rows for {len(result.empty_days)} day(s): {shown} "
+                        f"(payloads kept in {store.folder})", dataset=dataset.name, partition=str(window))
+    return result
+
+
+def _write_manifest(con: duckdb.DuckDBPyConnection, store: PayloadStore, commit: bool = True) -> None:
+    frame = pd.DataFrame.from_records(store.manifest, columns=list(MANIFEST_COLUMNS))
+    where = "provider = ? AND dataset = ? AND window_start = ? AND window_end = ?"
+    params = [store.dataset.provider.name, store.dataset.name, store.window.start, store.window.end]
+    if commit:
+        con.execute("BEGIN TRANSACTION")
+    _replace(con, MANIFEST_TABLE, MANIFEST_COLUMNS, frame, where, params)
+    if commit:
+        con.execute("COMMIT")
