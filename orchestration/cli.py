@@ -49,23 +49,24 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     return frame.rename(columns=VERDICT_COLUMNS).to_string(index=False)
 
 
-def run(window: Window) -> bool:
+def run(window: Window, defs=None, instance=None):
     """Materialize every asset (and run every check) for ``window`` in one in-process run."""
     import dagster as dg
 
     from orchestration.definitions import REFRESH_JOB, build_defs
     from orchestration.partitions import range_tags
 
-    defs = build_defs()
+    defs = defs or build_defs()
     job = defs.resolve_job_def(REFRESH_JOB)
-    instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
+    if instance is None:
+        instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, tags=range_tags(window), raise_on_error=False)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
                 print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
-    return result.success
+    return result
 
 
 def _has_dagster_home() -> bool:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         window = Window(args.start or config.start_date, args.end or config.end_date)
         print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}")
         started = time.monotonic()
-        ok = run(window)
+        ok = run(window).success
         print(f"run {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
         if not ok:
             print("the published snapshot (if any) was left as it was", file=sys.stderr)

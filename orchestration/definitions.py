@@ -29,7 +29,8 @@ def datasets():
     return [dataset for feed in FEEDS for dataset in feed.DATASETS.values()]
 
 
-def build_defs() -> dg.Definitions:
+def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
+    """All definitions; ``resource_overrides`` lets tests swap a resource (e.g. a corrupting transport)."""
     config = settings()
     landing = [landing_asset(d) for d in datasets()]
     raw_gates = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date")
@@ -44,12 +45,12 @@ def build_defs() -> dg.Definitions:
         # 00:30 UTC, for the latest complete day
         schedules=[dg.build_schedule_from_partitioned_job(refresh, hour_of_day=0, minute_of_hour=30,
                                                           name="daily_refresh")],
-        resources={
+        resources={**{
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),
                                            sample_now=_env("LC_SAMPLE_NOW", "")),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir)),
-        },
+        }, **(resource_overrides or {})},
         # DuckDB takes one writing process at a time: steps run one after another in the run's process.
         executor=dg.in_process_executor,
     )

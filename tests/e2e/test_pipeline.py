@@ -1,0 +1,160 @@
+"""End to end: materialize ~60 days on the sample world into a temporary warehouse, through every gate.
+
+One module-scoped warehouse is built once (a single run over the range, as a backfill would) and the
+scenarios below re-run partitions against it or against a second warehouse.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.cli import run, verdict_table
+from orchestration.feeds.base import Window
+from orchestration.feeds.http import HttpResponse
+from orchestration.resources import FeedTransportResource
+
+pytestmark = pytest.mark.e2e
+
+NOW = "2024-03-02T00:30:00+00:00"  # the schedule's tick for 2024-03-01
+WINDOW = Window(date(2024, 1, 2), date(2024, 3, 1))  # 60 days; the last 30 come from the OI API
+CUT = date(2024, 1, 31)  # point-in-time check: built through CUT vs through CUT + 30
+
+
+def configure(monkeypatch, warehouse: Path) -> None:
+    monkeypatch.setenv("LC_WAREHOUSE_DIR", str(warehouse))
+    monkeypatch.setenv("LC_MODE", "sample")
+    monkeypatch.setenv("LC_SAMPLE_NOW", NOW)
+
+
+def materialize(window: Window, **overrides) -> dg.ExecuteInProcessResult:
+    from orchestration.definitions import build_defs
+
+    return run(window, defs=build_defs(overrides or None), instance=dg.DagsterInstance.ephemeral())
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A warehouse materialized for WINDOW in one run."""
+    warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
+    with pytest.MonkeyPatch.context() as mp:
+        configure(mp, warehouse)
+        result = materialize(WINDOW)
+    assert result.success, "the 60-day run failed"
+    return warehouse, result
+
+
+def test_run_lands_gates_builds_and_publishes(built):
+    warehouse, result = built
+    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks and all(checks.values()), checks
+    assert {"gate_raw_binance__funding", "gate_raw_binance__open_interest", "gate_raw_binance__spot_klines",
+            "gate_leverage_condition"} <= set(checks)
+    published = warehouse / "published" / "marts.duckdb"
+    mart = rows(published, "SELECT date, price_close_usd, oi_usd_total, position_size_multiplier "
+                           "FROM leverage_condition ORDER BY date")
+    assert [r[0] for r in mart] == WINDOW.days()  # one row per day of the window
+    assert all(r[1] > 0 and r[2] > 0 and r[3] in (0.5, 1.0) for r in mart)
+    assert (warehouse / "published" / "leverage_condition.parquet").exists()
+    assert "multiplier" in verdict_table(warehouse / "published", days=5)
+
+
+def test_raw_tables_hold_every_day_of_the_window(built):
+    warehouse, _ = built
+    db = warehouse / "leverage.duckdb"
+    for table, per_day in (("binance__funding", {3}), ("binance__spot_klines", {24})):
+        counts = rows(db, f"SELECT partition_date, count(*) FROM raw.{table} GROUP BY 1 ORDER BY 1")
+        assert [c[0] for c in counts] == WINDOW.days() and {c[1] for c in counts} == per_day, table
+    sources = dict(rows(db, "SELECT source, count(DISTINCT partition_date) FROM raw.binance__open_interest GROUP BY 1"))
+    assert sources == {"archive": 30, "api": 30}
+    manifest = rows(db, "SELECT dataset, count(*), min(http_status), max(http_status) FROM raw._manifest GROUP BY 1")
+    assert {m[0] for m in manifest} == {"funding", "open_interest", "spot_klines"}
+    assert all(m[2] == m[3] == 200 for m in manifest)
+
+
+def test_rerunning_a_partition_leaves_identical_rows(built, monkeypatch, tmp_path):
+    warehouse, _ = built
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    configure(monkeypatch, copy)
+    db = copy / "leverage.duckdb"
+    queries = {t: f"SELECT * EXCLUDE (payload_sha256) FROM raw.{t} ORDER BY ALL"
+               for t in ("binance__funding", "binance__open_interest", "binance__spot_klines")}
+    queries["mart"] = "SELECT * FROM leverage_condition ORDER BY date"
+    before = {name: rows(db, q) for name, q in queries.items()}
+    assert materialize(Window(date(2024, 2, 15), date(2024, 2, 15))).success
+    after = {name: rows(db, q) for name, q in queries.items()}
+    for name in queries:
+        assert after[name] == before[name], f"{name} changed after re-running 2024-02-15"
+
+
+def test_mart_is_point_in_time(built, monkeypatch, tmp_path):
+    """The mart built through CUT equals, for days up to CUT, the mart built through CUT + 30."""
+    warehouse, _ = built
+    short = tmp_path / "warehouse"
+    configure(monkeypatch, short)
+    assert materialize(Window(WINDOW.start, CUT)).success
+    sql = f"SELECT * FROM leverage_condition WHERE date <= DATE '{CUT}' ORDER BY date"
+    through_cut = rows(short / "published" / "marts.duckdb", sql)
+    through_later = rows(warehouse / "published" / "marts.duckdb", sql)
+    assert len(through_cut) == (CUT - WINDOW.start).days + 1
+    assert through_cut == through_later
+
+
+class CorruptFunding(FeedTransportResource):
+    """The sample world, except that Binance's funding for one day arrives absurd (50 % per 8 h)."""
+
+    def transport(self):
+        inner = super().transport()
+
+        class Corrupting:
+            def send(self, request, timeout):
+                response = inner.send(request, timeout)
+                if request.path.endswith("/fundingRate"):
+                    payload = json.loads(response.body)
+                    for row in payload:
+                        if row["fundingTime"] // 86_400_000 == (date(2024, 2, 20) - date(1970, 1, 1)).days:
+                            row["fundingRate"] = "0.50000000"
+                    return HttpResponse(response.status, json.dumps(payload).encode(), response.headers)
+                return response
+
+        return Corrupting()
+
+
+def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(built, monkeypatch, tmp_path):
+    warehouse, _ = built
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    configure(monkeypatch, copy)
+    published = copy / "published"
+    snapshot = {p.name: sha(p) for p in published.iterdir()}
+    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 21)),
+                         feeds=CorruptFunding(mode="sample", sample_now=NOW))
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_check_key.name for e in failed] == ["gate_raw_binance__funding"]
+    assert "funding_rate" in json.dumps({k: str(v.value) for k, v in failed[0].metadata.items()})
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "leverage_condition" not in materialized and "published/marts" not in materialized
+    assert {p.name: sha(p) for p in published.iterdir()} == snapshot
+    # the bad payload itself is kept verbatim
+    bodies = [p.read_bytes() for p in (copy / "raw" / "binance" / "funding").rglob("page-*")]
+    assert any(b'"0.50000000"' in body for body in bodies)
