@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import gate_check
-from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets
+from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executable
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
@@ -49,7 +49,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),
                                            sample_now=_env("LC_SAMPLE_NOW", "")),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir)),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
+                                  dbt_executable=dbt_executable()),
         }, **(resource_overrides or {})},
         # DuckDB takes one writing process at a time: steps run one after another in the run's process.
         executor=dg.in_process_executor,

@@ -3,7 +3,6 @@
 One ``dbt build`` per run covers the run's whole partition window (a backfill is one dbt call, never one
 per day); the window reaches the models as ``--vars`` built by :func:`dbt_build_args`.
 """
-from __future__ import annotations
 
 import json
 import os

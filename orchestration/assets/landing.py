@@ -1,5 +1,4 @@
 """Landing assets: one per provider dataset, built by one factory around ``raw_store.land``."""
-from __future__ import annotations
 
 import dagster as dg
 

@@ -3,7 +3,6 @@
 The asset runs only after the mart's blocking checks (dbt tests and the Great Expectations gate) pass in
 the same run; a failed run never reaches it, so the previous snapshot stays in place.
 """
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,37 @@
+"""The ``sample`` transport: answers the providers' real URLs from the in-process sample world, offline.
+
+Routing is a plain host -> lens table, so adding a provider (OKX, Bybit, ...) means adding its lens to
+``LENSES`` and nothing else.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from orchestration.feeds.http import HttpRequest, HttpResponse
+from orchestration.sample.binance import BinanceLens
+from orchestration.sample.lens import Lens, to_ms
+from orchestration.sample.world import SampleWorld, sample_world
+
+LENSES: tuple[type[Lens], ...] = (BinanceLens,)
+
+
+class SampleTransport:
+    """Implements ``Transport``. ``now`` pins the world's clock (tz-aware or naive UTC); ``None`` follows the
+    real UTC clock, read at each request."""
+
+    def __init__(self, now: datetime | None = None, world: SampleWorld | None = None):
+        self.world = world or sample_world()
+        self.now = None if now is None else (now if now.tzinfo else now.replace(tzinfo=timezone.utc))
+        self.lenses: dict[str, Lens] = {}
+        for lens_type in LENSES:
+            lens = lens_type(self.world)
+            self.lenses.update({host: lens for host in lens.hosts})
+
+    def now_ms(self) -> int:
+        return to_ms(self.now or datetime.now(timezone.utc))
+
+    def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        lens = self.lenses.get(request.host)
+        if lens is None:
+            raise OSError(f"sample world has no provider at {request.host}")
+        return lens.handle(request, self.now_ms())

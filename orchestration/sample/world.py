@@ -1,0 +1,303 @@
+"""The sample world: one seeded, hourly simulation of the BTC market that every offline provider lens reads.
+
+Why one world: each provider (Binance, OKX, Coinalyze, ...) is only a *lens* on it, so cross-source checks
+downstream see the same market through different units, grids and lags. The world is generated once to a
+fixed horizon (2030) from a fixed seed, so the market up to any day never depends on when it is generated;
+lenses truncate to their clock's "now".
+
+Model, in brief: log price is a Brownian bridge through real monthly anchors plus cascade shocks; open
+interest (BTC) follows a real-ish baseline, grows with 7-day momentum and pre-cascade build-ups and flushes in
+cascades; the market premium (``funding_8h``) follows momentum and a slow trend regime, builds before cascades
+and snaps negative in them; liquidations follow hourly moves plus each cascade's documented total.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+START = np.datetime64("2020-01-01T00:00", "h")
+END = np.datetime64("2031-01-01T00:00", "h")  # exclusive horizon: the world never grows
+HOUR_MS = 3_600_000
+START_MS = int(START.astype("datetime64[ms]").astype(np.int64))
+N_HOURS = int((END - START).astype(np.int64))
+
+# Approximate real BTC/USD levels (UTC). After the last anchor the price is a free (mildly mean-reverting) walk.
+PRICE_ANCHORS = [
+    ("2020-01-01", 7200), ("2020-02-01", 9350), ("2020-03-01", 8550), ("2020-04-01", 6400),
+    ("2020-05-01", 8800), ("2020-06-01", 9450), ("2020-07-01", 9150), ("2020-08-01", 11300),
+    ("2020-09-01", 11650), ("2020-10-01", 10800), ("2020-11-01", 13800), ("2020-12-01", 19700),
+    ("2021-01-01", 29000), ("2021-02-01", 33100), ("2021-03-01", 45200), ("2021-04-01", 58800),
+    ("2021-04-14", 63500), ("2021-05-01", 57700), ("2021-06-01", 36700), ("2021-07-01", 35000),
+    ("2021-08-01", 41500), ("2021-09-01", 47100), ("2021-10-01", 43800), ("2021-11-01", 61300),
+    ("2021-11-10", 66500), ("2021-12-01", 57000), ("2022-01-01", 47000), ("2022-02-01", 38500),
+    ("2022-03-01", 43200), ("2022-04-01", 45500), ("2022-05-01", 37700), ("2022-06-01", 31800),
+    ("2022-07-01", 19900), ("2022-08-01", 23300), ("2022-09-01", 20000), ("2022-10-01", 19400),
+    ("2022-11-01", 20500), ("2022-12-01", 17000), ("2023-01-01", 16550), ("2023-02-01", 23100),
+    ("2023-03-01", 23600), ("2023-04-01", 28500), ("2023-05-01", 29200), ("2023-06-01", 27200),
+    ("2023-07-01", 30500), ("2023-08-01", 29200), ("2023-09-01", 25900), ("2023-10-01", 27000),
+    ("2023-11-01", 34700), ("2023-12-01", 37700), ("2024-01-01", 42300), ("2024-02-01", 42600),
+    ("2024-03-01", 61100), ("2024-04-01", 71300), ("2024-05-01", 60600), ("2024-06-01", 67500),
+    ("2024-07-01", 62700), ("2024-08-01", 64600), ("2024-09-01", 57300), ("2024-10-01", 60800),
+    ("2024-11-01", 69500), ("2024-12-01", 97300), ("2025-01-01", 94400), ("2025-02-01", 100600),
+    ("2025-03-01", 86000), ("2025-04-01", 85200), ("2025-05-01", 96500), ("2025-06-01", 105700),
+    ("2025-07-01", 105700), ("2025-08-01", 113200), ("2025-09-01", 109200), ("2025-10-01", 118700),
+    ("2025-10-06", 124500), ("2025-11-01", 110100),
+]
+
+# Aggregate crypto-native perp OI baseline, in BTC (before momentum, noise and cascade kernels).
+OI_ANCHORS = [
+    ("2020-01-01", 280e3), ("2020-03-01", 330e3), ("2021-01-01", 330e3), ("2021-04-01", 420e3),
+    ("2021-07-01", 370e3), ("2022-01-01", 420e3), ("2022-06-01", 560e3), ("2022-11-01", 620e3),
+    ("2023-01-01", 520e3), ("2024-01-01", 440e3), ("2024-08-01", 520e3), ("2025-10-01", 470e3),
+    ("2030-12-31", 540e3),
+]
+
+# Binance spot BTCUSDT volume per hour, BTC (zero-fee era mid-2022..early 2023 was much busier).
+SPOT_VOLUME_ANCHORS = [
+    ("2020-01-01", 2200), ("2021-06-01", 2600), ("2022-07-01", 7000), ("2023-03-01", 5000),
+    ("2023-04-01", 1800), ("2024-03-01", 1700), ("2025-01-01", 1100), ("2030-12-31", 1000),
+]
+
+
+# Market premium (per 8 h) = level + momentum terms + noise; tuned so that Binance's clamped, published rate
+# matches the real 2020-2023 distribution (see tests/unit/test_sample_world.py).
+PREMIUM = {"level": -0.00047, "mom7_up": 0.0016, "mom7_down": 0.0003, "mom90_up": 0.0010, "mom90_down": 0.0001,
+           "noise": 0.00003, "noise_trend": 0.0006, "discount_squeeze": 0.2}
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """A leverage flush: OI built up (``oi_build``, log) over ``pre_days`` and then drops ``oi_drop`` (log,
+    from the peak) over ``hours`` while price falls ``price_drop`` (log) and ``liq_usd`` is liquidated."""
+
+    start: str  # first hour, UTC
+    hours: int
+    price_drop: float
+    oi_drop: float
+    liq_usd: float  # <= 0: a fraction (-liq_usd) of the OI's USD value at the start
+    long_share: float = 0.88
+    pre_days: float = 0.0
+    oi_build: float = 0.0
+    prem_build: float = 0.0  # premium added (per 8 h) on the plateau before the flush
+    prem_snap: float = 0.0012  # premium removed at the flush (decays after)
+    peak: float = 0.2  # where in the window the flush is most violent (0..1)
+    name: str = ""
+
+
+DOCUMENTED_CASCADES = (
+    Cascade("2020-03-12T08:00", 40, 0.42, 0.30, 1.6e9, 0.85, 4, 0.03, 0.0001, 0.0014, 0.45, "covid"),
+    Cascade("2021-04-18T00:00", 6, 0.13, 0.11, 9.6e9, 0.90, 7, 0.07, 0.0008, 0.0016, 0.3, "2021-04-18"),
+    Cascade("2021-05-19T08:00", 10, 0.17, 0.13, 7.6e9, 0.88, 5, 0.05, 0.0006, 0.0016, 0.4, "2021-05-19"),
+    Cascade("2022-11-08T06:00", 54, 0.24, 0.10, 5.6e9, 0.80, 0, 0.0, 0.0, 0.0015, 0.45, "ftx"),
+    Cascade("2024-08-05T00:00", 4, 0.10, 0.08, 1.0e9, 0.90, 4, 0.04, 0.0020, 0.0010, 0.3, "2024-08-05"),
+    Cascade("2025-10-10T20:00", 4, 0.08, 0.09, 11.4e9, 0.90, 6, 0.06, 0.0014, 0.0014, 0.3, "2025-10-10"),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleWorld:
+    """The simulated market. ``hourly`` has one row per UTC hour start ``ts`` (tz-naive UTC), 2020..2030:
+    ``open/high/low/close`` USD; ``spot_volume_btc`` (Binance spot BTCUSDT); ``oi_btc`` aggregate
+    crypto-native perp OI at the hour's end; ``funding_8h`` the market's premium-implied funding per 8 h
+    before any venue's clamp (each venue lens applies its own formula); ``liq_long_usd/liq_short_usd``;
+    ``binance_oi_share``. Treat it as read-only: it is cached and shared."""
+
+    seed: int
+    hourly: pd.DataFrame
+    cascades: tuple[Cascade, ...] = field(default=())
+
+    # -- instants ---------------------------------------------------------------------------------
+    def _boundaries(self, column: str) -> np.ndarray:
+        """Values at hour boundaries k = 0..N (boundary k is the end of hour k-1)."""
+        cached = self.__dict__.get("_b_" + column)
+        if cached is None:
+            end = self.hourly[column].to_numpy(float)
+            first = self.hourly["open"].iat[0] if column == "close" else end[0]
+            cached = np.concatenate([[first], end])
+            object.__setattr__(self, "_b_" + column, cached)
+        return cached
+
+    def _interp(self, column: str, ts_ms) -> np.ndarray:
+        b = self._boundaries(column)
+        x = (np.asarray(ts_ms, dtype=np.int64) - START_MS) / HOUR_MS
+        x = np.clip(x, 0, N_HOURS)
+        i = np.minimum(np.floor(x).astype(np.int64), N_HOURS - 1)
+        f = x - i
+        return b[i] * np.exp(f * np.log(b[i + 1] / b[i])), f
+
+    def price_at(self, ts_ms) -> np.ndarray:
+        """USD price at arbitrary instants (ms since epoch): log-interpolated between hourly closes."""
+        return self._interp("close", ts_ms)[0]
+
+    def oi_at(self, ts_ms) -> np.ndarray:
+        """Aggregate OI (BTC) at arbitrary instants: log-interpolated within the hour plus a small
+        deterministic wiggle per 5-minute slot (zero at hour boundaries, so hourly values stay exact)."""
+        value, f = self._interp("oi_btc", ts_ms)
+        slot = np.asarray(ts_ms, dtype=np.int64) // 300_000
+        return value * (1 + 0.0015 * np.sin(np.pi * f) * hash_unit(slot, self.seed, 1))
+
+    def share_at(self, ts_ms) -> np.ndarray:
+        """Binance's share of crypto-native OI at arbitrary instants (linear within the hour)."""
+        return self._interp("binance_oi_share", ts_ms)[0]
+
+    def binance_oi_at(self, ts_ms) -> np.ndarray:
+        return self.oi_at(ts_ms) * self.share_at(ts_ms)
+
+
+def hash_unit(keys, seed: int, salt: int) -> np.ndarray:
+    """Deterministic pseudo-random numbers in [-1, 1) per integer key (splitmix64), for lens details that
+    must not depend on how many rows were asked for."""
+    z = np.asarray(keys, dtype=np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        z = z + np.uint64((seed * 1_000_003 + salt * 7919) & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 52) - 1.0
+
+
+def _hour_index(stamp: str) -> int:
+    return int((np.datetime64(stamp, "h") - START).astype(np.int64))
+
+
+def _anchor_curve(anchors, log: bool = True) -> np.ndarray:
+    idx = np.array([_hour_index(d) for d, _ in anchors], dtype=float)
+    val = np.array([v for _, v in anchors], dtype=float)
+    hours = np.arange(N_HOURS, dtype=float)
+    return np.interp(hours, idx, np.log(val) if log else val)
+
+
+def _ar1(noise: np.ndarray, phi: float) -> np.ndarray:
+    """x_t = phi * x_{t-1} + noise_t, unit stationary variance when noise is standard normal."""
+    scale = float(np.sqrt(1 - phi * phi))
+    out, x = [0.0] * len(noise), 0.0
+    for t, e in enumerate(noise.tolist()):
+        x = phi * x + scale * e
+        out[t] = x
+    return np.asarray(out)
+
+
+def _leaky_sum(increments: np.ndarray, phi: float, length: int) -> np.ndarray:
+    """Random walk from 0 that slowly forgets its distance from 0 (keeps the far future plausible)."""
+    out, x = [0.0] * length, 0.0
+    for t, e in enumerate(increments[: length - 1].tolist(), start=1):
+        x = phi * x + e
+        out[t] = x
+    return np.asarray(out)
+
+
+def _random_cascades(rng: np.random.Generator) -> list[Cascade]:
+    """A few smaller flushes a year, away from the documented ones."""
+    documented = np.array([_hour_index(c.start) for c in DOCUMENTED_CASCADES])
+    count = rng.poisson(4.0 * N_HOURS / 8766)
+    starts = np.sort(rng.integers(24 * 20, N_HOURS - 24 * 10, size=count))
+    out, last = [], -10**9
+    for h in starts:
+        u = rng.random(8)
+        if np.min(np.abs(documented - h)) < 24 * 25 or h - last < 24 * 30:
+            continue
+        last = h
+        stamp = str(START + np.timedelta64(int(h), "h"))
+        out.append(Cascade(stamp, int(3 + 6 * u[0]), 0.03 + 0.05 * u[1], 0.05 + 0.05 * u[2],
+                           -(0.01 + 0.03 * u[3]), 0.75 + 0.15 * u[4], 2 + 4 * u[5], 0.02 + 0.04 * u[6],
+                           0.0002 + 0.0005 * u[7], 0.0010, 0.3, "random"))
+    return out
+
+
+def _event_profile(c: Cascade) -> tuple[int, np.ndarray]:
+    """Start hour and per-hour weights (sum 1) of a cascade: a bump centred at ``peak``."""
+    i = np.arange(c.hours, dtype=float)
+    w = np.exp(-0.5 * ((i - c.peak * (c.hours - 1)) / max(c.hours / 4, 0.8)) ** 2)
+    return _hour_index(c.start), w / w.sum()
+
+
+def _kernel(n0: int, w: np.ndarray, pre_hours: int, build: float, drop: float, tau_h: float) -> np.ndarray:
+    """Build linearly to ``+build`` over ``pre_hours``, fall by ``drop`` along ``w``, then decay to 0."""
+    k = np.zeros(N_HOURS)
+    if pre_hours > 0 and build:
+        a = max(n0 - pre_hours, 0)
+        k[a:n0] = build * np.minimum(1.0, np.linspace(0, 1.6, n0 - a))
+    n1 = min(n0 + len(w), N_HOURS)
+    level = build - drop * np.cumsum(w)
+    k[n0:n1] = level[: n1 - n0]
+    if n1 < N_HOURS:
+        k[n1:] = level[-1] * np.exp(-np.arange(1, N_HOURS - n1 + 1) / tau_h)
+    return k
+
+
+@lru_cache(maxsize=4)
+def sample_world(seed: int = 20200101) -> SampleWorld:
+    """The sample world for ``seed`` (cached: every lens and test shares one instance)."""
+    rng = np.random.default_rng(seed)
+    n = N_HOURS
+    z_price, z_vol, z_prem, z_oi, z_share, z_spot, z_wick, z_liq = (rng.standard_normal(n) for _ in range(8))
+    cascades = list(DOCUMENTED_CASCADES) + _random_cascades(rng)
+
+    # --- volatility regime and price -------------------------------------------------------------
+    vol_regime = np.exp(0.35 * _ar1(z_vol, 1 - 1 / (24 * 20)))
+    sigma_h = 0.52 / np.sqrt(8766) * vol_regime
+    increments = sigma_h * z_price
+    profiles = [_event_profile(c) for c in cascades]
+    for c, (n0, w) in zip(cascades, profiles):
+        n1 = min(n0 + len(w), n)
+        increments[n0:n1] -= c.price_drop * w[: n1 - n0]
+        increments[n0:n1 + 6] += sigma_h[n0:n1 + 6] * z_price[n0:n1 + 6]  # rougher around the flush
+        sigma_h[n0:n1 + 6] *= 2.0
+    walk = np.cumsum(increments)
+    anchor_idx = np.array([_hour_index(d) for d, _ in PRICE_ANCHORS])
+    last = anchor_idx[-1]
+    bridge = walk - np.interp(np.arange(n), anchor_idx, walk[anchor_idx])  # zero at every anchor
+    bridge[last:] = _leaky_sum(increments[last + 1:], 1 - 1 / (24 * 365 * 1.5), n - last)  # free walk
+    log_close = _anchor_curve(PRICE_ANCHORS) + bridge
+    close = np.exp(log_close)
+    open_ = np.concatenate([[PRICE_ANCHORS[0][1]], close[:-1]])
+    ret = np.log(close / open_)
+    wick = sigma_h * 0.8 * np.abs(z_wick) + 0.25 * np.abs(ret)
+    high = np.maximum(open_, close) * np.exp(wick * (0.4 + 0.6 * (ret > 0)))
+    low = np.minimum(open_, close) * np.exp(-wick * (0.4 + 0.6 * (ret < 0)))
+
+    # --- momentum, premium (funding) and open interest ---------------------------------------------
+    mom7 = log_close - np.concatenate([np.full(168, log_close[0]), log_close[:-168]])
+    mom90 = log_close - np.concatenate([np.full(2160, log_close[0]), log_close[:-2160]])
+    trend, regime = np.tanh(mom7 / 0.12), np.tanh(mom90 / 0.4)
+    lean = (PREMIUM["mom7_up"] * np.maximum(trend - 0.3, 0) / 0.7 + PREMIUM["mom7_down"] * np.minimum(trend, 0)
+            + PREMIUM["mom90_up"] * np.maximum(regime - 0.3, 0) / 0.7 + PREMIUM["mom90_down"] * np.minimum(regime, 0)
+            + (PREMIUM["noise"] + PREMIUM["noise_trend"] * trend ** 2) * _ar1(z_prem, 1 - 1 / 36) * vol_regime)
+    # basis traders cap the discount far more than the premium: negative leans are squeezed
+    premium = PREMIUM["level"] + np.where(lean > 0, lean, PREMIUM["discount_squeeze"] * lean)
+    log_oi = _anchor_curve(OI_ANCHORS) + 0.1 * np.tanh(mom7 / 0.15) + 0.035 * _ar1(z_oi, 1 - 1 / (24 * 15))
+    liq_event = np.zeros((2, n))
+    for c, (n0, w) in zip(cascades, profiles):
+        pre = int(c.pre_days * 24)
+        log_oi += _kernel(n0, w, pre, c.oi_build, c.oi_drop, 24 * 20)
+        prem_k = _kernel(n0, w, pre, c.prem_build, c.prem_build + c.prem_snap, 18)
+        premium += prem_k
+    oi_btc = np.exp(log_oi)
+    oi_usd = oi_btc * close
+    for c, (n0, w) in zip(cascades, profiles):
+        total = c.liq_usd if c.liq_usd > 0 else -c.liq_usd * oi_usd[n0]
+        n1 = min(n0 + len(w), n)
+        liq_event[0, n0:n1] += total * c.long_share * w[: n1 - n0]
+        liq_event[1, n0:n1] += total * (1 - c.long_share) * w[: n1 - n0]
+    premium = np.clip(premium, -0.004, 0.004)
+
+    # --- liquidations, spot volume, venue share ------------------------------------------------------
+    jitter = np.exp(0.5 * z_liq)
+    liq_long = oi_usd * (1.2e-5 * jitter + 0.08 * np.maximum(-ret, 0)) + liq_event[0]
+    liq_short = oi_usd * (1.0e-5 * jitter + 0.06 * np.maximum(ret, 0)) + liq_event[1]
+    hours = np.arange(n)
+    session = 1 + 0.35 * np.sin(2 * np.pi * ((hours % 24) - 9) / 24)  # busier in EU/US hours
+    spot = (_anchor_curve(SPOT_VOLUME_ANCHORS, log=False) * session * np.exp(0.3 * z_spot - 0.045)
+            * (1 + 30 * np.abs(ret)) + (liq_event[0] + liq_event[1]) / close * 0.15)
+    share = 0.375 + 0.07 * np.tanh(0.9 * _ar1(z_share, 1 - 1 / (24 * 90)))
+
+    hourly = pd.DataFrame({
+        "ts": START.astype("datetime64[ns]") + np.arange(n).astype("timedelta64[h]"),
+        "open": open_, "high": high, "low": low, "close": close, "spot_volume_btc": spot,
+        "oi_btc": oi_btc, "funding_8h": premium, "liq_long_usd": liq_long, "liq_short_usd": liq_short,
+        "binance_oi_share": share,
+    })
+    return SampleWorld(seed=seed, hourly=hourly, cascades=tuple(cascades))
