@@ -142,7 +142,7 @@ def load_json(dataset: Dataset, body: bytes) -> Any:
 def field(dataset: Dataset, record: Mapping[str, Any], name: str, convert: Callable[[Any], Any],
           *, where: str = "", optional: bool = False) -> Any:
     """``convert(record[name])`` with an error that names the field, the record and the value."""
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         raise dataset.parse_error(f"expected an object{where}, got {type(record).__name__}: {record!r:.80}")
     if name not in record or record[name] in (None, ""):
         if optional:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 from datetime import date, datetime, timedelta, timezone
 
@@ -88,6 +89,7 @@ class OpenInterest(BinanceDataset):
     columns = {"symbol": "VARCHAR", "ts": "TIMESTAMP", "period": "VARCHAR", "sum_open_interest": "DOUBLE",
                "sum_open_interest_value": "DOUBLE", "source": "VARCHAR"}
     payload_extension = "bin"  # JSON pages and zip archives
+    ARCHIVE_COLUMNS = ("create_time", "symbol", "sum_open_interest", "sum_open_interest_value")
     limit = 500
     period = "1h"
 
@@ -154,23 +156,28 @@ class OpenInterest(BinanceDataset):
         except zipfile.BadZipFile as exc:
             raise self.parse_error(f"metrics archive is not a readable zip: {exc}") from exc
         reader = csv.DictReader(io.StringIO(text))
-        missing = {"create_time", "symbol", "sum_open_interest", "sum_open_interest_value"} - set(reader.fieldnames or [])
+        missing = set(self.ARCHIVE_COLUMNS) - set(reader.fieldnames or [])
         if missing:
             raise self.parse_error(f"metrics CSV lacks columns {sorted(missing)}; header is {reader.fieldnames}")
         seen: dict[datetime, Row] = {}
         for line, rec in enumerate(reader, start=2):
-            where = f" on CSV line {line}"
-            row = {
-                "symbol": field(self, rec, "symbol", str, where=where),
-                "ts": field(self, rec, "create_time", datetime.fromisoformat, where=where),
-                "period": "5m",
-                "sum_open_interest": field(self, rec, "sum_open_interest", float, where=where),
-                "sum_open_interest_value": field(self, rec, "sum_open_interest_value", float, where=where),
-                "source": "archive",
-            }
+            try:  # fast path; on any doubt, the checked path below names the field and the line
+                row = {"symbol": rec["symbol"], "ts": datetime.fromisoformat(rec["create_time"]), "period": "5m",
+                       "sum_open_interest": float(rec["sum_open_interest"]),
+                       "sum_open_interest_value": float(rec["sum_open_interest_value"]), "source": "archive"}
+                checked = bool(row["symbol"]) and math.isfinite(row["sum_open_interest"] + row["sum_open_interest_value"])
+            except (TypeError, ValueError):
+                checked = False
+            if not checked:
+                where = f" on CSV line {line}"
+                row = {"symbol": field(self, rec, "symbol", str, where=where),
+                       "ts": field(self, rec, "create_time", datetime.fromisoformat, where=where), "period": "5m",
+                       "sum_open_interest": field(self, rec, "sum_open_interest", float, where=where),
+                       "sum_open_interest_value": field(self, rec, "sum_open_interest_value", float, where=where),
+                       "source": "archive"}
             earlier = seen.get(row["ts"])
             if earlier is not None and earlier != row:  # early files repeat rows; conflicting repeats are not ok
-                raise self.parse_error(f"conflicting rows for {row['ts']}{where}")
+                raise self.parse_error(f"conflicting rows for {row['ts']} on CSV line {line}")
             seen[row["ts"]] = row
         return list(seen.values())
 

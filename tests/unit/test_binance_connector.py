@@ -115,6 +115,12 @@ def test_open_interest_archive_drops_exact_repeats_and_rejects_conflicts():
         binance.OpenInterest().parse(metrics_zip([line, line.replace("41000.5", "1.0")]))
 
 
+def test_open_interest_archive_names_the_bad_line():
+    good = "2021-03-01 00:05:00,BTCUSDT,41000.5,2000000000.0,1.1,1.2,1.3,0.9"
+    with pytest.raises(FeedParseError, match="'sum_open_interest' on CSV line 3 has unreadable value 'n/a'"):
+        binance.OpenInterest().parse(metrics_zip([good, good.replace("00:05", "00:10").replace("41000.5", "n/a")]))
+
+
 def test_open_interest_archive_errors_are_clear():
     with pytest.raises(FeedParseError, match="not a readable zip"):
         binance.OpenInterest().parse(b"PK\x03\x04garbage")
