@@ -78,7 +78,7 @@ def rows_frame(dataset: Dataset, window: Window, pages: list[tuple[Page, list[Ro
     records = [{**row, "payload_sha256": sha_by_page[page.index]} for page, rows in pages for row in rows]
     columns = raw_columns(dataset)
     frame = pd.DataFrame.from_records(records, columns=[c for c in columns if c != "partition_date"])
-    frame.insert(0, "partition_date", pd.to_datetime(frame[dataset.time_column]).dt.date)
+    frame.insert(0, "partition_date", pd.to_datetime(dataset.partition_times(frame)).dt.date)
     in_window = (frame["partition_date"] >= window.start) & (frame["partition_date"] <= window.end)
     return frame[in_window].reset_index(drop=True)
 

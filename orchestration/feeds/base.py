@@ -97,6 +97,10 @@ class Dataset(ABC):
     def parse(self, body: bytes) -> list[Row]:
         """Typed rows from one payload; raise ``FeedParseError`` naming what is wrong."""
 
+    def partition_times(self, frame):
+        """The instant each row describes (its UTC date is the row's partition); a pandas Series."""
+        return frame[self.time_column]
+
     # helpers for subclasses -------------------------------------------------------------------
     def parse_error(self, message: str) -> FeedParseError:
         return FeedParseError(self.provider.name, message, dataset=self.name)

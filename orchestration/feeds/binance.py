@@ -81,7 +81,8 @@ class OpenInterest(BinanceDataset):
 
     API rows carry the bucket start in ``timestamp`` and the value at the bucket's right edge; archive
     rows carry the snapshot instant in ``create_time``. Both land as-is (with ``period`` and ``source``)
-    and staging puts them on one clock.
+    and staging puts them on one clock. A row's partition is the day of the instant it describes, so a
+    day's API rows are the buckets starting 23:00 the day before through 22:00 that day.
     """
 
     name = "open_interest"
@@ -94,13 +95,26 @@ class OpenInterest(BinanceDataset):
     period = "1h"
 
     def api_cutoff(self, now: datetime) -> date:
-        """First day the API still serves in full (older days come from the archive)."""
-        return (now.astimezone(timezone.utc) - timedelta(days=OI_API_HISTORY_DAYS - 1)).date()
+        """First day the API still serves in full, with a day's margin (older days come from the archive).
+
+        A day's first bucket starts at 23:00 the day before, and the API refuses a startTime older than
+        ``now - 30 d``, whatever the time of day ``now`` is.
+        """
+        return now.astimezone(timezone.utc).date() - timedelta(days=OI_API_HISTORY_DAYS - 2)
+
+    PERIOD_MS = 3_600_000
 
     def _api_request(self, start_ms: int, end_ms: int) -> HttpRequest:
+        """Buckets whose right edge (the instant they describe) lies in [start_ms, end_ms)."""
         return HttpRequest("GET", f"{FAPI}/futures/data/openInterestHist",
-                           {"symbol": SYMBOL, "period": self.period, "startTime": str(start_ms),
-                            "endTime": str(end_ms - 1), "limit": str(self.limit)})
+                           {"symbol": SYMBOL, "period": self.period, "startTime": str(start_ms - self.PERIOD_MS),
+                            "endTime": str(end_ms - self.PERIOD_MS - 1), "limit": str(self.limit)})
+
+    def partition_times(self, frame):
+        import pandas as pd
+
+        shift = pd.to_timedelta((frame["source"] == "api").astype(int) * self.PERIOD_MS, unit="ms")
+        return pd.to_datetime(frame["ts"]) + shift
 
     @staticmethod
     def archive_url(day: date) -> str:
@@ -118,8 +132,8 @@ class OpenInterest(BinanceDataset):
     def next_request(self, request, rows, window):
         if not request.url.startswith(FAPI) or len(rows) < self.limit:
             return None
-        return self._api_request(to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + 1000,
-                                 int(request.params["endTime"]) + 1)
+        last_edge = to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + self.PERIOD_MS
+        return self._api_request(last_edge + 1000, int(request.params["endTime"]) + 1 + self.PERIOD_MS)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         if request.url.startswith(ARCHIVE):

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -85,8 +85,10 @@ def test_open_interest_plan_uses_archive_beyond_30_days_and_api_within():
     api = [r for r in plan if r.url.startswith(binance.FAPI)]
     assert archive[0].url.endswith("BTCUSDT-metrics-2024-01-28.zip")
     assert len(api) == 1 and api[0].params["period"] == "1h"
-    first_api_day = datetime.fromtimestamp(int(api[0].params["startTime"]) / 1000, tz=timezone.utc).date()
-    assert first_api_day == date(2024, 2, 2) and len(archive) == (first_api_day - date(2024, 1, 28)).days
+    first_bucket = datetime.fromtimestamp(int(api[0].params["startTime"]) / 1000, tz=timezone.utc)
+    assert first_bucket == datetime(2024, 2, 2, 23, tzinfo=timezone.utc)  # describes 2024-02-03 00:00
+    assert first_bucket >= NOW - timedelta(days=30)  # the API's 30-day limit
+    assert len(archive) == (date(2024, 2, 3) - date(2024, 1, 28)).days
 
 
 def test_open_interest_api_rows():

@@ -88,6 +88,7 @@ def mart_frame(days: int = 10, start: str = "2024-03-01") -> pd.DataFrame:
             "funding_8h_oi_weighted": 0.0001,
             "funding_p90_trailing_365d": [None] * (n // 2) + [0.0003] * (n - n // 2),
             "conditions_met": [0, 1, 2, 3, 3, 0, 1, 2, 0, 1][:n] + [0] * max(0, n - 10),
+            "conditions_evaluated": 3,
             "leverage_condition_score": np.linspace(0, 100, n),
             "regime": (["neutral", "elevated", "deleveraging_precondition", "reset"] * 3)[:n],
             "position_size_multiplier": [1.0, 1.0, 1.0, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0][:n] + [1.0] * max(0, n - 10),

@@ -1,0 +1,172 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='hour',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{%- set lookback_days = var('funding_lookback_days') | int -%}
+{%- set min_history_hours = var('funding_min_history_days') | int * 24 -%}
+{%- set streak_cap = var('funding_streak_cap_hours') | int -%}
+
+with
+
+-- read funding_lookback_days + history_slack_days before start_date: every day from start_date -
+-- history_slack_days on has its full trailing window, which covers every hour a (capped) streak can reach
+venue_hourly as (
+
+    select * from {{ ref('int_derivatives__venue_hourly') }}
+    where {{ window_filter('hour', lookback_days + var('history_slack_days') | int) }}
+
+),
+
+aggregated as (
+
+    select
+        hour,
+        sum(oi_usd) as oi_usd_total,
+        sum(oi_btc) as oi_btc_total,
+        count(oi_usd) as venues_with_oi,
+        count(funding_8h) as venues_with_funding,
+        -- OI-weighted over venues with both numbers; unweighted mean when no venue has OI this hour
+        -- rounded to 1e-12 so that x * oi / oi noise never makes a rate "strictly above" itself
+        round(coalesce(
+            sum(funding_8h * oi_usd) / nullif(sum(case when funding_8h is not null then oi_usd end), 0),
+            avg(funding_8h)
+        ), 12) as funding_8h_oi_weighted,
+        list(venue order by venue) filter (where oi_usd is not null or funding_is_fresh) as venues_present,
+        sum(observations_present) as observations_present,
+        sum(observations_expected) as observations_expected
+
+    from venue_hourly
+    group by hour
+
+),
+
+-- The percentile per UTC day, over the hourly values of the trailing funding_lookback_days days ending at
+-- the day's end (inclusive). Exact and cheap: each day is joined to the trailing days' small histograms
+-- (a few distinct rates a day) instead of to ~8,760 hourly rows, then a weighted inverted-CDF quantile:
+-- the smallest value v with (hours <= v) >= percentile x hours.
+daily_histogram as (
+
+    select
+        cast(hour as date) as day,
+        funding_8h_oi_weighted as value,
+        count(*) as hours
+
+    from aggregated
+    where funding_8h_oi_weighted is not null
+    group by 1, 2
+
+),
+
+percentile_days as (
+
+    select distinct cast(hour as date) as day
+    from aggregated
+    where {{ window_filter('hour', var('history_slack_days') | int) }}
+
+),
+
+trailing_histogram as (
+
+    select
+        d.day,
+        h.value,
+        sum(h.hours) as hours
+
+    from percentile_days as d
+    inner join daily_histogram as h
+        on h.day > d.day - {{ lookback_days }}
+        and h.day <= d.day
+    group by 1, 2
+
+),
+
+trailing_cumulative as (
+
+    select
+        day,
+        value,
+        sum(hours) over (partition by day order by value rows between unbounded preceding and current row)
+            as hours_at_or_below,
+        sum(hours) over (partition by day) as hours_in_window
+
+    from trailing_histogram
+
+),
+
+daily_percentile as (
+
+    select
+        day,
+        case when max(hours_in_window) >= {{ min_history_hours }} then
+            min(value) filter (
+                where hours_at_or_below >= hours_in_window * {{ var('funding_percentile') }} - 1e-9
+            )
+        end as funding_p_trailing,
+        max(hours_in_window) as funding_hours_in_window
+
+    from trailing_cumulative
+    group by day
+
+),
+
+flagged as (
+
+    select
+        aggregated.*,
+        p.funding_p_trailing,
+        -- STRICTLY above: the P90 often equals Binance's 0.01 % default, which is not crowding
+        aggregated.funding_8h_oi_weighted > p.funding_p_trailing as funding_above_p
+
+    from aggregated
+    left join daily_percentile as p on cast(aggregated.hour as date) = p.day
+
+),
+
+streaks as (
+
+    select
+        *,
+        max(case when not coalesce(funding_above_p, false) then hour end) over (
+            order by hour rows between unbounded preceding and current row
+        ) as last_hour_not_above,
+        min(hour) over (order by hour rows between unbounded preceding and current row) as first_hour_read
+
+    from flagged
+
+),
+
+final as (
+
+    select
+        cast(hour as timestamp) as hour,
+        cast(oi_usd_total as double) as oi_usd_total,
+        cast(oi_btc_total as double) as oi_btc_total,
+        cast(venues_with_oi as integer) as venues_with_oi,
+        cast(venues_with_funding as integer) as venues_with_funding,
+        cast(funding_8h_oi_weighted as double) as funding_8h_oi_weighted,
+        cast(funding_8h_oi_weighted * 1095.0 as double) as funding_apr,
+        cast(funding_p_trailing as double) as funding_p90_trailing_365d,
+        cast(funding_above_p as boolean) as funding_above_p90,
+        -- consecutive hours up to and including this one strictly above the P90, capped at funding_streak_cap_hours
+        cast(case
+            when funding_p_trailing is null then null
+            else least(
+                date_diff('hour', coalesce(last_hour_not_above, first_hour_read - interval 1 hour), hour),
+                {{ streak_cap }}
+            )
+        end as integer) as funding_hours_above_p90,
+        cast(coalesce(array_to_string(venues_present, ','), '') as varchar) as venues_present,
+        cast(observations_present as integer) as observations_present,
+        cast(observations_expected as integer) as observations_expected
+
+    from streaks
+    where {{ window_filter('hour') }}
+
+)
+
+select * from final

@@ -1,0 +1,278 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{%- set oi_window = var('oi_local_high_window_days') | int -%}
+{%- set oi_tol = var('oi_local_high_tolerance') -%}
+{%- set sustained = var('funding_sustained_hours') | int -%}
+{%- set reset_dd = var('reset_oi_drawdown') -%}
+{#- price windows need 50 days (50-day average) plus a margin -#}
+{%- set price_lookback_days = 60 -%}
+
+with
+
+-- all history up to end_date: oi_max_to_date is an all-time maximum (about 1,800 rows a venue-year: cheap)
+derivatives_hourly as (
+
+    select * from {{ ref('int_derivatives__aggregate_hourly') }}
+    where {{ window_filter('hour', none) }}
+
+),
+
+spot_daily as (
+
+    select * from {{ ref('int_spot__daily') }}
+    where {{ window_filter('date', price_lookback_days) }}
+
+),
+
+liquidation_clusters as (
+
+    select * from {{ ref('int_liquidations__daily_clusters') }}
+    where {{ window_filter('date') }}
+
+),
+
+-- day-end values: the day's last hour (23:00) for point-in-time signals, last OI observed that day
+derivatives_daily as (
+
+    select
+        cast(hour as date) as date,
+        arg_max(oi_usd_total, hour) filter (where oi_usd_total is not null) as oi_usd_total,
+        avg(funding_8h_oi_weighted) as funding_8h_oi_weighted,
+        max(funding_p90_trailing_365d) filter (where hour(hour) = 23) as funding_p90_trailing_365d,
+        max(funding_hours_above_p90) filter (where hour(hour) = 23) as funding_hours_above_p90,
+        sum(observations_present) as observations_present,
+        sum(observations_expected) as observations_expected,
+        list_distinct(flatten(list(string_split(venues_present, ','))
+            filter (where venues_present <> ''))) as derivative_venues
+
+    from derivatives_hourly
+    group by 1
+
+),
+
+days as (
+
+    select
+        coalesce(d.date, s.date) as date,
+        s.price_close_usd,
+        s.spot_volume_usd,
+        s.kline_hours,
+        s.venue as spot_venue,
+        d.oi_usd_total,
+        d.funding_8h_oi_weighted,
+        d.funding_p90_trailing_365d,
+        d.funding_hours_above_p90,
+        d.observations_present,
+        d.observations_expected,
+        d.derivative_venues
+
+    from derivatives_daily as d
+    full outer join spot_daily as s on d.date = s.date
+
+),
+
+-- trailing windows over calendar days (RANGE frames: a missing day is a gap, never a shifted row)
+windowed as (
+
+    select
+        *,
+        max(price_close_usd) over (order by date range between interval 1 day preceding and interval 1 day preceding)
+            as close_1d_ago,
+        max(price_close_usd) over (order by date range between interval 7 day preceding and interval 7 day preceding)
+            as close_7d_ago,
+        max(price_close_usd) over (order by date range between interval 29 day preceding and current row)
+            as close_high_30d,
+        avg(price_close_usd) over (order by date range between interval 49 day preceding and current row)
+            as close_ma_50d,
+        count(price_close_usd) over (order by date range between interval 49 day preceding and current row)
+            as closes_in_50d,
+        median(spot_volume_usd) over (order by date range between interval 30 day preceding and interval 1 day preceding)
+            as spot_volume_median_prev_30d,
+        max(oi_usd_total) over (order by date range between interval 1 day preceding and interval 1 day preceding)
+            as oi_1d_ago,
+        max(oi_usd_total) over (order by date range between interval 7 day preceding and interval 7 day preceding)
+            as oi_7d_ago,
+        max(oi_usd_total) over (
+            order by date range between interval {{ oi_window - 1 }} day preceding and current row
+        ) as oi_high_window,
+        max(oi_usd_total) over (order by date rows between unbounded preceding and current row) as oi_max_to_date,
+        min(case when oi_usd_total is not null then date end) over (
+            order by date rows between unbounded preceding and current row
+        ) as first_oi_date
+
+    from days
+
+),
+
+returns as (
+
+    select
+        *,
+        ln(price_close_usd / close_1d_ago) as log_return_1d
+
+    from windowed
+
+),
+
+volatility as (
+
+    select
+        *,
+        stddev_samp(log_return_1d) over last_30d * sqrt(365) as realized_vol_30d_raw,
+        count(log_return_1d) over last_30d as returns_in_30d
+
+    from returns
+    window last_30d as (order by date range between interval 29 day preceding and current row)
+
+),
+
+signals as (
+
+    select
+        *,
+        oi_usd_total is not null and date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }} as oi_history_ok,
+        case
+            when oi_usd_total is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
+            else oi_usd_total >= (1 - {{ oi_tol }}) * oi_high_window
+        end as oi_at_local_high,
+        case
+            when oi_usd_total is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
+            else oi_usd_total >= oi_max_to_date
+        end as oi_at_all_time_high,
+        funding_hours_above_p90 >= {{ sustained }} as funding_sustained_above_p90,
+        case when closes_in_50d >= 40 then
+            case when price_close_usd > close_ma_50d then 'above_50d_ma' else 'below_50d_ma' end
+        end as price_structure
+
+    from volatility
+
+),
+
+with_liquidations as (
+
+    select
+        signals.*,
+        liq.liq_clusters_dense
+
+    from signals
+    left join liquidation_clusters as liq on signals.date = liq.date
+
+),
+
+scored as (
+
+    select
+        *,
+        coalesce(oi_at_local_high, false)::int
+            + coalesce(funding_sustained_above_p90, false)::int
+            + coalesce(liq_clusters_dense, false)::int as conditions_met,
+        (oi_at_local_high is not null)::int
+            + (funding_sustained_above_p90 is not null)::int
+            + (liq_clusters_dense is not null)::int as conditions_evaluated,
+        -- components in [0, 1]; null when the condition is not computable
+        case when oi_at_local_high is not null
+            then {{ clamp('1 - (1 - oi_usd_total / oi_high_window) / ' ~ reset_dd) }} end as oi_component,
+        case when funding_sustained_above_p90 is not null
+            then {{ clamp('funding_hours_above_p90 / ' ~ sustained ~ '.0') }} end as funding_component,
+        case when liq_clusters_dense is not null then liq_clusters_dense::int::double end as liq_component
+
+    from with_liquidations
+
+),
+
+verdict as (
+
+    select
+        *,
+        100.0 * (coalesce(oi_component, 0) + coalesce(funding_component, 0) + coalesce(liq_component, 0))
+            / nullif(conditions_evaluated, 0) as leverage_condition_score
+
+    from scored
+
+),
+
+final as (
+
+    select
+        cast(date as date) as date,
+        cast('BTC' as varchar) as asset,
+        -- price
+        cast(price_close_usd as double) as price_close_usd,
+        cast(price_close_usd / close_1d_ago - 1 as double) as return_1d,
+        cast(price_close_usd / close_7d_ago - 1 as double) as return_7d,
+        cast(price_close_usd / close_high_30d - 1 as double) as drawdown_from_30d_high,
+        cast(case when returns_in_30d >= 20 then realized_vol_30d_raw end as double) as realized_vol_30d,
+        cast(spot_volume_usd as double) as spot_volume_usd,
+        cast(spot_volume_usd / nullif(spot_volume_median_prev_30d, 0) as double) as spot_volume_vs_30d_median,
+        cast(price_structure as varchar) as price_structure,
+        -- leverage
+        cast(oi_usd_total as double) as oi_usd_total,
+        cast(oi_usd_total / oi_1d_ago - 1 as double) as oi_change_1d,
+        cast(oi_usd_total / oi_7d_ago - 1 as double) as oi_change_7d,
+        cast(oi_max_to_date as double) as oi_max_to_date,
+        cast(oi_at_local_high as boolean) as oi_at_local_high,
+        cast(oi_at_all_time_high as boolean) as oi_at_all_time_high,
+        cast(funding_8h_oi_weighted as double) as funding_8h_oi_weighted,
+        cast(funding_8h_oi_weighted * 1095.0 as double) as funding_apr,
+        cast(funding_p90_trailing_365d as double) as funding_p90_trailing_365d,
+        cast(funding_hours_above_p90 as integer) as funding_hours_above_p90,
+        cast(funding_sustained_above_p90 as boolean) as funding_sustained_above_p90,
+        cast(liq_clusters_dense as boolean) as liq_clusters_dense,
+        -- verdict
+        cast(conditions_met as integer) as conditions_met,
+        cast(conditions_evaluated as integer) as conditions_evaluated,
+        cast(round(leverage_condition_score, 4) as double) as leverage_condition_score,
+        cast(case
+            when conditions_met = 3 then 'deleveraging_precondition'
+            when conditions_met >= 1 or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
+            when oi_usd_total <= (1 - {{ reset_dd }}) * oi_high_window
+                and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
+            else 'neutral'
+        end as varchar) as regime,
+        cast(case
+            when oi_at_local_high and funding_sustained_above_p90 and liq_clusters_dense
+                then {{ var('multiplier_all_conditions') }}
+            else {{ var('multiplier_default') }}
+        end as double) as position_size_multiplier,
+        cast(concat_ws(',',
+            case when oi_at_local_high then 'oi_at_local_high' end,
+            case when oi_at_all_time_high then 'oi_at_all_time_high' end,
+            case when oi_usd_total > oi_7d_ago then 'oi_rising_7d' end,
+            case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
+            case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
+            case when liq_clusters_dense then 'liq_clusters_dense' end,
+            case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end
+        ) as varchar) as confirmations,
+        cast(concat_ws(',',
+            case when oi_at_local_high = false then 'oi_below_local_high' end,
+            case when oi_usd_total < oi_7d_ago then 'oi_falling_7d' end,
+            case when funding_hours_above_p90 = 0 then 'funding_at_or_below_p90' end,
+            case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
+            case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
+            case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
+            case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end
+        ) as varchar) as cancellations,
+        cast(array_to_string(list_sort(list_distinct(
+            coalesce(derivative_venues, [])
+            || case when kline_hours > 0 then [spot_venue] else [] end
+        )), ',') as varchar) as sources_present,
+        -- expected per day: 24 h x 2 per derivatives venue (48 = Binance only when no hourly rows) + 24 spot candles
+        cast(round(least(1.0,
+            (coalesce(observations_present, 0) + coalesce(kline_hours, 0))::double
+            / (coalesce(observations_expected, 48) + 24)
+        ), 6) as double) as data_completeness,
+        cast(date as timestamp) + interval 1 day as as_of
+
+    from verdict
+    where {{ window_filter('date') }}
+
+)
+
+select * from final
