@@ -78,6 +78,20 @@ class Dataset(ABC):
     time_column: str
     #: file extension for stored payloads
     payload_extension: str = "json"
+    #: False for feeds that do not publish every day (e.g. weekly CFTC reports): no rows is then no error
+    rows_every_day: bool = True
+
+    def servable(self, day: date, now: datetime) -> bool:
+        """Whether the provider can still (or already) serve ``day`` as of ``now``.
+
+        Providers keep limited history (OKX hourly OI ~30 days, Deribit OI only "now", dYdX v4 since its
+        launch): days they cannot serve are recorded as unavailable, not failed, and lower the mart's
+        completeness. ``requests`` must plan only servable days.
+        """
+        return True
+
+    def servable_days(self, window: Window, now: datetime) -> list[date]:
+        return [day for day in window.days() if self.servable(day, now)]
 
     @abstractmethod
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
