@@ -25,6 +25,11 @@ MANIFEST_COLUMNS = {
 }
 
 
+STATUS_TABLE = "raw._landing_status"
+STATUS_COLUMNS = {"provider": "VARCHAR", "dataset": "VARCHAR", "partition_date": "DATE", "status": "VARCHAR",
+                  "error": "VARCHAR", "landed_at": "TIMESTAMP"}
+
+
 def raw_table(dataset: Dataset) -> str:
     return f"raw.{dataset.provider.name}__{dataset.name}"
 
@@ -43,6 +48,8 @@ class LandingResult:
     rows: int = 0
     rows_per_day: dict[date, int] = field(default_factory=dict)
     empty_days: list[date] = field(default_factory=list)
+    statuses: dict[date, tuple[str, str | None]] = field(default_factory=dict)
+    error: FeedError | None = None
 
 
 class PayloadStore:
@@ -102,41 +109,101 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]
 
 
 def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
-         con: duckdb.DuckDBPyConnection, now: datetime) -> LandingResult:
+         con: duckdb.DuckDBPyConnection, now: datetime, raise_on_error: bool = True) -> LandingResult:
     """Fetch ``window``, keep every payload verbatim, replace the window's partitions of the raw table.
 
-    Raises ``FeedError`` naming the provider, the dataset and the partition window when a request
-    fails, a payload does not parse, or a day of the window came back empty; payloads received before
-    the failure stay on disk and in the manifest.
+    Every day of the window gets a status row in ``raw._landing_status``: ``landed``, ``unavailable``
+    (the provider does not serve that day), ``no_rows`` (a feed that does not publish daily) or
+    ``failed``. Raises ``FeedError`` naming the provider, the dataset and the partition window when a
+    request fails, a payload does not parse, or a day came back empty. A failed fetch leaves the raw
+    table's earlier rows untouched; payloads received before the failure stay on disk and in the manifest.
+    With ``raise_on_error=False`` the error is returned in ``result.error`` instead.
     """
     store = PayloadStore(raw_dir, client, dataset, window)
     result = LandingResult(raw_table(dataset), window, store.folder)
+    servable = set(dataset.servable_days(window, now))
+    error: FeedError | None = None
     try:
         pages = fetch(client, dataset, window, now, on_page=store)
     except FeedError as exc:
-        _write_manifest(con, store)
-        raise exc.for_partition(dataset.name, str(window)) from exc
+        error, pages = exc.for_partition(dataset.name, str(window)), []
+    fetch_failed = error is not None
     frame = rows_frame(dataset, window, pages, store.sha_by_page)
+    frame = frame[frame["partition_date"].isin(servable)].reset_index(drop=True)
+    counts = frame["partition_date"].value_counts().to_dict()
+    result.rows_per_day = {day: int(counts.get(day, 0)) for day in window.days()}
+    if error is None:
+        result.empty_days = [day for day in sorted(servable) if not result.rows_per_day[day]]
+        if result.empty_days and dataset.rows_every_day:
+            shown = ", ".join(map(str, result.empty_days[:10])) + (" ..." if len(result.empty_days) > 10 else "")
+            error = FeedError(dataset.provider.name, f"no rows for {len(result.empty_days)} day(s): {shown} "
+                              f"(payloads kept in {store.folder})", dataset=dataset.name, partition=str(window))
+    result.statuses = _statuses(dataset, window, servable, result.rows_per_day, fetch_failed, error)
     con.execute("BEGIN TRANSACTION")
     try:
         _write_manifest(con, store, commit=False)
-        _replace(con, result.table, raw_columns(dataset), frame,
-                 "partition_date BETWEEN ? AND ?", [window.start, window.end])
+        columns = raw_columns(dataset)
+        _ensure_table(con, result.table, columns)  # downstream models need the table, even empty
+        if not fetch_failed and servable:
+            # replace the servable days only: a day the provider no longer serves keeps what it had
+            days = sorted(servable)
+            marks = ", ".join("?" * len(days))
+            _replace(con, result.table, columns, frame, f"partition_date IN ({marks})", days)
+        _write_statuses(con, dataset, window, result.statuses)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    counts = frame["partition_date"].value_counts().to_dict()
     result.pages = len(store.manifest)
     result.payload_bytes = sum(m["bytes"] for m in store.manifest)
     result.rows = len(frame)
-    result.rows_per_day = {day: int(counts.get(day, 0)) for day in window.days()}
-    result.empty_days = [day for day, n in result.rows_per_day.items() if n == 0]
-    if result.empty_days:
-        shown = ", ".join(map(str, result.empty_days[:10])) + (" ..." if len(result.empty_days) > 10 else "")
-        raise FeedError(dataset.provider.name, f"no rows for {len(result.empty_days)} day(s): {shown} "
-                        f"(payloads kept in {store.folder})", dataset=dataset.name, partition=str(window))
+    result.error = error
+    if error is not None and raise_on_error:
+        raise error
     return result
+
+
+def _statuses(dataset: Dataset, window: Window, servable: set[date], rows_per_day: dict[date, int],
+              fetch_failed: bool, error: FeedError | None) -> dict[date, tuple[str, str | None]]:
+    out: dict[date, tuple[str, str | None]] = {}
+    for day in window.days():
+        if day not in servable:
+            out[day] = ("unavailable", None)
+        elif fetch_failed:
+            out[day] = ("failed", str(error))
+        elif rows_per_day[day]:
+            out[day] = ("landed", None)
+        elif dataset.rows_every_day:
+            out[day] = ("failed", str(error))
+        else:
+            out[day] = ("no_rows", None)
+    return out
+
+
+def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window,
+                    statuses: dict[date, tuple[str, str | None]]) -> None:
+    landed_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    frame = pd.DataFrame([{"provider": dataset.provider.name, "dataset": dataset.name, "partition_date": day,
+                           "status": status, "error": error, "landed_at": landed_at}
+                          for day, (status, error) in statuses.items()], columns=list(STATUS_COLUMNS))
+    _replace(con, STATUS_TABLE, STATUS_COLUMNS, frame,
+             "provider = ? AND dataset = ? AND partition_date BETWEEN ? AND ?",
+             [dataset.provider.name, dataset.name, window.start, window.end])
+
+
+def landing_statuses(con: duckdb.DuckDBPyConnection, provider: str, dataset: str, start: date,
+                     end_exclusive: date) -> dict[str, list[tuple[date, str | None]]]:
+    """Days of a window by landing status (``landed``, ``unavailable``, ``no_rows``, ``failed``)."""
+    try:
+        rows = con.execute(f"SELECT partition_date, status, error FROM {STATUS_TABLE} WHERE provider = ? AND "
+                           "dataset = ? AND partition_date >= ? AND partition_date < ? ORDER BY 1",
+                           [provider, dataset, start, end_exclusive]).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    out: dict[str, list[tuple[date, str | None]]] = {}
+    for day, status, error in rows:
+        out.setdefault(status, []).append((day, error))
+    return out
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, store: PayloadStore, commit: bool = True) -> None:

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from orchestration import gates
+from orchestration.raw_store import landing_statuses
 from orchestration.resources import WarehouseResource
 
 Window = tuple[date, date]  # [start, end): start inclusive, end exclusive
@@ -63,10 +64,17 @@ def gate_check(
     suite: str,
     partition_column: str | None,
     *,
+    landing: tuple[str, str] | None = None,
     description: str | None = None,
 ) -> dg.AssetChecksDefinition:
     """A blocking asset check named ``gate_<suite>`` on ``asset_key`` validating warehouse table ``table``
-    (``schema.name``, or ``name`` in schema main) against ``expectations/<suite>.json``."""
+    (``schema.name``, or ``name`` in schema main) against ``expectations/<suite>.json``.
+
+    ``landing`` = (provider, dataset) for raw tables: their per-day landing statuses tell a feed that
+    failed (reported with WARN severity, not blocking: the other feeds go on and the mart's completeness
+    shows the gap) from bad data that landed (ERROR, blocking) and from days the provider does not serve
+    (history limits: nothing to validate, not a failure).
+    """
     gates.suite_path(suite)  # validates the suite name at definition time (no GE import)
 
     @dg.asset_check(
@@ -81,18 +89,30 @@ def gate_check(
         scope = describe_window(partition_column, window)
         sql, params = window_query(table, partition_column, window)
         report: gates.GateReport | None = None
+        statuses: dict[str, list] = {}
         try:
             with warehouse.connect(read_only=True) as con:
                 frame = con.execute(sql, params).df()
+                if landing and window:
+                    statuses = landing_statuses(con, *landing, window[0], window[1])
         except (duckdb.CatalogException, duckdb.IOException) as exc:
             report = gates.empty_report(suite, f"cannot read {table} ({scope}): {str(exc).splitlines()[0]}")
         else:
-            if frame.empty:
+            failed_days = statuses.get("failed", [])
+            if frame.empty and statuses and not failed_days:
+                summary = (f"{table} ({scope}): nothing to validate: the provider serves none of these days "
+                           f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(statuses.items()))})")
+                context.log.info(f"gate_{suite}: {summary}")
+                return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope,
+                                                                  "rows": 0}, description=summary)
+            if frame.empty and not failed_days:
                 report = gates.empty_report(
                     suite, f"no rows in {table} for {scope}: nothing landed = nothing to trust"
                 )
-            else:
+            elif not frame.empty:
                 report = gates.validate(frame, suite)
+            if failed_days and (report is None or report.success):
+                return _feed_failure(context, suite, table, scope, failed_days, report)
         metadata: dict[str, Any] = {"table": table, "window": scope, **report.to_metadata()}
         if report.success:
             summary = f"{table} ({scope}): {report.row_count} rows passed {report.evaluated} expectations"
@@ -112,3 +132,17 @@ def gate_check(
         )
 
     return _gate
+
+
+def _feed_failure(context, suite: str, table: str, scope: str, failed_days: list,
+                  report: "gates.GateReport | None") -> dg.AssetCheckResult:
+    """A feed that failed for some days: reported, not blocking (what did land passed its suite)."""
+    first_error = next((error for _, error in failed_days if error), "unknown error")
+    summary = (f"{table} ({scope}): the feed failed for {len(failed_days)} day(s) "
+               f"({failed_days[0][0]}..{failed_days[-1][0]}): {first_error}")
+    context.log.warning(f"gate_{suite}: {summary}")
+    metadata: dict[str, Any] = {"table": table, "window": scope, "failed_days": len(failed_days),
+                                "first_failed_day": str(failed_days[0][0]), "feed_error": first_error[:2000],
+                                **(report.to_metadata() if report else {"rows": 0})}
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata,
+                               description=summary[:2000])

@@ -1,5 +1,7 @@
 """Landing assets: one per provider dataset, built by one factory around ``raw_store.land``."""
 
+from collections import Counter
+
 import dagster as dg
 
 from orchestration.feeds.base import Dataset
@@ -31,16 +33,23 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         window = window_from_context(context)
         client = feeds.client(dataset.provider)
         with warehouse.connect() as con:
-            result = land(dataset, window, client, warehouse.raw_dir, con, feeds.now())
-        context.log.info(f"{table}: {result.rows} rows from {result.pages} payload(s) for {window}")
+            # One feed failing must not stop the others: the failure is recorded per day in
+            # raw._landing_status, the raw gate reports it, the mart's completeness shows it.
+            result = land(dataset, window, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)
+        error = str(result.error) if result.error else None
+        if error:
+            context.log.error(error)
+        statuses = Counter(status for status, _ in result.statuses.values())
+        context.log.info(f"{table}: {result.rows} rows from {result.pages} payload(s) for {window}; "
+                         f"days by status {dict(statuses)}")
         return dg.MaterializeResult(metadata={
             "dagster/row_count": result.rows,
             "window": str(window),
+            "feed_status": "failed" if error else "ok",
+            **({"error": error} if error else {}),
+            **{f"days_{status}": n for status, n in sorted(statuses.items())},
             "pages": result.pages,
             "payload_bytes": result.payload_bytes,
-            "payload_dir": dg.MetadataValue.path(str(result.payload_dir)),
-            "min_rows_per_day": min(result.rows_per_day.values()),
-            "max_rows_per_day": max(result.rows_per_day.values()),
         })
 
     return _land

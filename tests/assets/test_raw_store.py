@@ -107,3 +107,40 @@ def test_api_keys_never_reach_manifest_or_payload_paths(tmp_path, con, monkeypat
          tmp_path / "raw", con, NOW)
     manifest = con.execute(f"SELECT * FROM {MANIFEST_TABLE}").fetchall()
     assert "topsecret123" not in repr(manifest) and "apiKey=***" in repr(manifest)
+
+
+class Failing:
+    def send(self, request, timeout):
+        return HttpResponse(500, b"internal error")
+
+
+def statuses(con):
+    return dict(con.execute("SELECT partition_date, status FROM raw._landing_status ORDER BY 1").fetchall())
+
+
+def test_every_day_gets_a_status_and_a_failed_refetch_keeps_earlier_rows(tmp_path, con):
+    raw, window = tmp_path / "raw", Window(date(2021, 1, 1), date(2021, 1, 3))
+    land(binance.Funding(), window, client(FundingServer()), raw, con, NOW)
+    assert set(statuses(con).values()) == {"landed"}
+    before = table(con)
+    failing = FeedClient(binance.PROVIDER, Failing(), rate_limiter=RateLimiter(0), sleep=lambda s: None, max_retries=1)
+    result = land(binance.Funding(), window, failing, raw, con, NOW, raise_on_error=False)
+    assert "HTTP 500" in str(result.error) and "partition 2021-01-01..2021-01-03" in str(result.error)
+    assert set(statuses(con).values()) == {"failed"}
+    assert table(con) == before  # a failed re-fetch does not destroy what had landed
+
+
+class FirstDayOnly(binance.Funding):
+    """A dataset whose provider serves only 2021-01-01 (as a short-history provider would)."""
+
+    def servable(self, day, now):
+        return day == date(2021, 1, 1)
+
+
+def test_days_a_provider_no_longer_serves_are_unavailable_and_keep_their_rows(tmp_path, con):
+    raw = tmp_path / "raw"
+    land(binance.Funding(), Window(date(2021, 1, 1), date(2021, 1, 2)), client(FundingServer()), raw, con, NOW)
+    result = land(FirstDayOnly(), Window(date(2021, 1, 1), date(2021, 1, 2)), client(FundingServer()), raw, con, NOW)
+    assert result.error is None
+    assert statuses(con) == {date(2021, 1, 1): "landed", date(2021, 1, 2): "unavailable"}
+    assert con.execute("SELECT count(*) FROM raw.binance__funding WHERE partition_date = '2021-01-02'").fetchone()[0] == 3

@@ -158,3 +158,49 @@ def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(
     # the bad payload itself is kept verbatim
     bodies = [p.read_bytes() for p in (copy / "raw" / "binance" / "funding").rglob("page-*")]
     assert any(b'"0.50000000"' in body for body in bodies)
+
+
+class OpenInterestDown(FeedTransportResource):
+    """The sample world, except that Binance's open-interest endpoint answers HTTP 500 every time."""
+
+    def client(self, spec):
+        client = super().client(spec)
+        client.max_retries, client.backoff_base = 1, 0.0
+        return client
+
+    def transport(self):
+        inner = super().transport()
+
+        class Down:
+            def send(self, request, timeout):
+                if "openInterestHist" in request.path or "metrics" in request.path:
+                    return HttpResponse(500, b'{"code":-1000,"msg":"An unknown error occurred"}')
+                return inner.send(request, timeout)
+
+        return Down()
+
+
+def test_a_failing_feed_is_reported_and_does_not_stop_the_others(built, monkeypatch, tmp_path):
+    warehouse, _ = built
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    configure(monkeypatch, copy)
+    db = copy / "leverage.duckdb"
+    oi_before = rows(db, "SELECT * FROM raw.binance__open_interest WHERE partition_date = '2024-02-20' ORDER BY ALL")
+    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 20)),
+                         feeds=OpenInterestDown(mode="sample", sample_now=NOW))
+    landed = {e.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    assert landed["raw/binance__open_interest"]["feed_status"].value == "failed"
+    assert "partition 2024-02-20" in landed["raw/binance__open_interest"]["error"].value
+    assert landed["raw/binance__funding"]["feed_status"].value == "ok"
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    oi_gate = checks["gate_raw_binance__open_interest"]
+    assert not oi_gate.passed and oi_gate.severity == dg.AssetCheckSeverity.WARN
+    assert "HTTP 500" in oi_gate.metadata["feed_error"].value
+    assert checks["gate_raw_binance__funding"].passed
+    assert "leverage_condition" in landed  # the other feeds went on to the mart
+    assert rows(db, "SELECT * FROM raw.binance__open_interest WHERE partition_date = '2024-02-20' "
+                    "ORDER BY ALL") == oi_before  # the failed re-fetch kept the earlier rows
+    assert rows(db, "SELECT status FROM raw._landing_status WHERE dataset = 'open_interest' "
+                    "AND partition_date = '2024-02-20'") == [("failed",)]
