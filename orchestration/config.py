@@ -26,15 +26,8 @@ class Settings:
     warehouse_dir: Path  # LC_WAREHOUSE_DIR: DuckDB file, raw payloads, published snapshots
 
     @property
-    def duckdb_path(self) -> Path:
-        return self.warehouse_dir / "leverage.duckdb"
-
-    @property
-    def raw_dir(self) -> Path:
-        return self.warehouse_dir / "raw"
-
-    @property
     def published_dir(self) -> Path:
+        """Where BI tools read (the rest of the warehouse layout is ``resources.WarehouseResource``'s)."""
         return self.warehouse_dir / "published"
 
 

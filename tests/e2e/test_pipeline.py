@@ -119,24 +119,39 @@ def test_mart_is_point_in_time(built, monkeypatch, tmp_path):
     assert through_cut == through_later
 
 
-class CorruptFunding(FeedTransportResource):
-    """The sample world, except that Binance's funding for one day arrives absurd (50 % per 8 h)."""
+class RewritingFeeds(FeedTransportResource):
+    """The sample world, with each response passed through ``rewrite`` (a test's fault injection)."""
+
+    def rewrite(self, request, response: HttpResponse) -> HttpResponse:
+        return response
+
+    def client(self, spec):
+        client = super().client(spec)
+        client.max_retries, client.backoff_base = 1, 0.0
+        return client
 
     def transport(self):
-        inner = super().transport()
+        inner, rewrite = super().transport(), self.rewrite
 
-        class Corrupting:
+        class Rewriting:
             def send(self, request, timeout):
-                response = inner.send(request, timeout)
-                if request.path.endswith("/fundingRate"):
-                    payload = json.loads(response.body)
-                    for row in payload:
-                        if row["fundingTime"] // 86_400_000 == (date(2024, 2, 20) - date(1970, 1, 1)).days:
-                            row["fundingRate"] = "0.50000000"
-                    return HttpResponse(response.status, json.dumps(payload).encode(), response.headers)
-                return response
+                return rewrite(request, inner.send(request, timeout))
 
-        return Corrupting()
+        return Rewriting()
+
+
+class CorruptFunding(RewritingFeeds):
+    """Binance's funding for 2024-02-20 arrives absurd (50 % per 8 h)."""
+
+    def rewrite(self, request, response):
+        if not request.path.endswith("/fundingRate"):
+            return response
+        payload = json.loads(response.body)
+        day = (date(2024, 2, 20) - date(1970, 1, 1)).days
+        for row in payload:
+            if row["fundingTime"] // 86_400_000 == day:
+                row["fundingRate"] = "0.50000000"
+        return HttpResponse(response.status, json.dumps(payload).encode(), response.headers)
 
 
 def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(built, monkeypatch, tmp_path):
@@ -160,24 +175,13 @@ def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(
     assert any(b'"0.50000000"' in body for body in bodies)
 
 
-class OpenInterestDown(FeedTransportResource):
-    """The sample world, except that Binance's open-interest endpoint answers HTTP 500 every time."""
+class OpenInterestDown(RewritingFeeds):
+    """Binance's open-interest endpoints answer HTTP 500 every time."""
 
-    def client(self, spec):
-        client = super().client(spec)
-        client.max_retries, client.backoff_base = 1, 0.0
-        return client
-
-    def transport(self):
-        inner = super().transport()
-
-        class Down:
-            def send(self, request, timeout):
-                if "openInterestHist" in request.path or "metrics" in request.path:
-                    return HttpResponse(500, b'{"code":-1000,"msg":"An unknown error occurred"}')
-                return inner.send(request, timeout)
-
-        return Down()
+    def rewrite(self, request, response):
+        if "openInterestHist" in request.path or "metrics" in request.path:
+            return HttpResponse(500, b'{"code":-1000,"msg":"An unknown error occurred"}')
+        return response
 
 
 def test_a_failing_feed_is_reported_and_does_not_stop_the_others(built, monkeypatch, tmp_path):
