@@ -24,7 +24,22 @@ def window_from_context(context) -> Window:
     return window_from_keys(key_range.start, key_range.end)
 
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+
+
+def run_window(context, default: Window) -> Window:
+    """The window of the run an *unpartitioned* asset runs in: the landing assets' partition range (or
+    single partition) from the run's tags, else ``default`` (e.g. a plain materialization from the UI)."""
+    tags = context.run.tags
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        return window_from_keys(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+    if PARTITION_TAG in tags:
+        return window_from_keys(tags[PARTITION_TAG], tags[PARTITION_TAG])
+    return default
+
+
 def range_tags(window: Window) -> dict[str, str]:
     """Run tags that make one run materialize every partition of ``window``."""
-    return {"dagster/asset_partition_range_start": window.start.isoformat(),
-            "dagster/asset_partition_range_end": window.end.isoformat()}
+    return {RANGE_START_TAG: window.start.isoformat(), RANGE_END_TAG: window.end.isoformat()}

@@ -6,7 +6,6 @@ the same run; a failed run never reaches it, so the previous snapshot stays in p
 
 import dagster as dg
 
-from orchestration.partitions import DAILY, SINGLE_RUN
 from orchestration.resources import WarehouseResource
 
 PUBLISHED_MARTS = ("leverage_condition",)
@@ -15,8 +14,6 @@ PUBLISHED_MARTS = ("leverage_condition",)
 @dg.asset(
     key=["published", "marts"],
     deps=[dg.AssetKey(name) for name in PUBLISHED_MARTS],
-    partitions_def=DAILY,
-    backfill_policy=SINGLE_RUN,
     group_name="published",
     kinds={"duckdb", "parquet"},
     description="Atomic snapshot of the gated marts: `published/marts.duckdb` plus one Parquet file per mart.",

@@ -57,3 +57,16 @@ def test_dbt_vars_and_args_are_built_from_the_window():
     assert dbt_build_args(window) == ["build", "--vars", '{"end_date": "2024-03-01", "start_date": "2024-01-02"}']
     assert range_tags(window) == {"dagster/asset_partition_range_start": "2024-01-02",
                                   "dagster/asset_partition_range_end": "2024-03-01"}
+
+
+def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
+    from types import SimpleNamespace
+
+    from orchestration.partitions import run_window
+
+    default = Window(date(2021, 1, 1), date(2024, 3, 1))
+    ctx = lambda tags: SimpleNamespace(run=SimpleNamespace(tags=tags))  # noqa: E731
+    assert run_window(ctx(range_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))), default) == \
+        Window(date(2024, 1, 2), date(2024, 2, 1))
+    assert run_window(ctx({"dagster/partition": "2024-02-15"}), default) == Window(date(2024, 2, 15), date(2024, 2, 15))
+    assert run_window(ctx({}), default) == default
