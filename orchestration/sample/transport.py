@@ -9,10 +9,14 @@ from datetime import datetime, timezone
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample.binance import BinanceLens
+from orchestration.sample.cftc import CftcLens
+from orchestration.sample.deribit import DeribitLens
+from orchestration.sample.dydx import DydxLens
 from orchestration.sample.lens import Lens, to_ms
+from orchestration.sample.okx import OkxLens
 from orchestration.sample.world import SampleWorld, sample_world
 
-LENSES: tuple[type[Lens], ...] = (BinanceLens,)
+LENSES: tuple[type[Lens], ...] = (BinanceLens, CftcLens, DeribitLens, DydxLens, OkxLens)
 
 
 class SampleTransport:

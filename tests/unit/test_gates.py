@@ -114,8 +114,8 @@ def failures(report: gates.GateReport) -> dict[tuple[str, str | None], gates.Fai
 
 
 def test_every_suite_file_loads_as_a_ge_suite():
-    assert gates.suite_names() == SUITES
-    for name in SUITES:
+    assert set(SUITES) <= set(gates.suite_names())  # each provider's tests cover its own suites
+    for name in gates.suite_names():
         suite = gates.load_suite(name)
         assert suite.name == name
         assert len(suite.expectations) >= 5

@@ -12,7 +12,8 @@ import pytest
 from orchestration.feeds.http import HttpRequest
 from orchestration.sample.binance import BinanceLens
 from orchestration.sample.transport import SampleTransport
-from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, sample_world
+from orchestration.sample.world import (DOCUMENTED_CASCADES, DYDX_LAUNCH, HOUR_MS, N_HOURS, START_MS, VENUES,
+                                        sample_world)
 
 REAL_FUNDING = (Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "funding"
                 / "BTC-USDT_binance_2020-01-01_2024-01-01_funding_history.csv")
@@ -41,7 +42,9 @@ def test_fixed_horizon_and_columns(world):
     assert h["ts"].iloc[0] == pd.Timestamp("2020-01-01") and h["ts"].iloc[-1] == pd.Timestamp("2030-12-31 23:00")
     assert h["ts"].dt.tz is None and (h["ts"].diff().dropna() == pd.Timedelta(hours=1)).all()
     assert list(h.columns) == ["ts", "open", "high", "low", "close", "spot_volume_btc", "oi_btc", "funding_8h",
-                               "liq_long_usd", "liq_short_usd", "binance_oi_share"]
+                               "liq_long_usd", "liq_short_usd", "binance_oi_share",
+                               *(f"share_{v}" for v in VENUES), *(f"funding_8h_{v}" for v in VENUES),
+                               "cme_oi_btc", "cme_micro_share"]
     assert (h["high"] >= h[["open", "close"]].max(axis=1)).all()
     assert (h["low"] <= h[["open", "close"]].min(axis=1)).all()
     assert h["binance_oi_share"].between(0.3, 0.45).all()
@@ -77,6 +80,75 @@ def test_oi_at_matches_hourly_values_and_wiggles_between(world):
     assert np.allclose(world.oi_at(ends), world.hourly["oi_btc"].to_numpy()[100:200], rtol=1e-12)
     mid = world.oi_at(ends + 5 * 300_000)
     assert np.all(np.abs(mid / world.hourly["oi_btc"].to_numpy()[101:201] - 1) < 0.05)
+
+
+def test_world_generation_is_fast():
+    import time
+    started = time.perf_counter()
+    sample_world.__wrapped__(11)
+    assert time.perf_counter() - started < 0.6
+
+
+# Brief ranges, widened where the sum to 1 forces it: with Binance's share at its low (~0.31) the rest
+# (~0.69) exceeds OKX 0.25 + Bybit 0.30 + Deribit 0.12, so OKX may reach 0.28 and Bybit 0.35.
+SHARE_RANGES = {"binance": (0.30, 0.45), "okx": (0.15, 0.28), "bybit": (0.15, 0.35), "deribit": (0.05, 0.12),
+                "dydx": (0.005, 0.03)}
+
+
+def test_venue_shares_sum_to_one_and_are_plausible(world):
+    h = world.hourly
+    shares = h[[f"share_{v}" for v in VENUES]]
+    assert np.allclose(shares.sum(axis=1), 1.0, atol=1e-12)
+    assert (h["share_binance"] == h["binance_oi_share"]).all()
+    live = h["ts"] >= pd.Timestamp(DYDX_LAUNCH)
+    assert (h.loc[~live, "share_dydx"] == 0).all() and live.any()
+    for venue, (lo, hi) in SHARE_RANGES.items():
+        values = h.loc[live, f"share_{venue}"] if venue == "dydx" else h[f"share_{venue}"]
+        assert values.between(lo, hi).all(), (venue, values.min(), values.max())
+    # drifts slowly: small hourly steps (Binance's given share is the roughest), and yearly means move little
+    assert shares.diff().abs().max().max() < 0.01
+    yearly = shares.groupby(h["ts"].dt.year).mean()
+    assert yearly.diff().abs().max().max() < 0.05
+
+
+def test_venue_oi_at_uses_each_venue_share(world):
+    ends = START_MS + (np.arange(100, 200) + 1) * HOUR_MS
+    total = sum(world.venue_oi_btc_at(v, ends) for v in VENUES)
+    assert np.allclose(total, world.oi_at(ends), rtol=1e-9)
+    assert np.array_equal(world.venue_oi_btc_at("binance", ends + 7), world.binance_oi_at(ends + 7))
+    okx = world.hourly["share_okx"].to_numpy()[100:200] * world.hourly["oi_btc"].to_numpy()[100:200]
+    assert np.allclose(world.venue_oi_btc_at("okx", ends), okx, rtol=1e-12)
+    before = int((pd.Timestamp(DYDX_LAUNCH) - pd.Timestamp("2020-01-01")).total_seconds() * 1000) + START_MS
+    assert (world.venue_oi_btc_at("dydx", np.array([before - HOUR_MS, before - 1])) == 0).all()
+    with pytest.raises(KeyError):
+        world.venue_oi_btc_at("ftx", ends)
+
+
+def test_venue_funding_tracks_the_market(world):
+    h = world.hourly
+    assert (h["funding_8h_binance"] == h["funding_8h"]).all()
+    for venue in VENUES[1:]:
+        gap = h[f"funding_8h_{venue}"] - h["funding_8h"]
+        assert 0.00001 < gap.std() < 0.0001 and gap.abs().max() < 0.0003, venue
+        assert (np.sign(h[f"funding_8h_{venue}"]) == np.sign(h["funding_8h"])).mean() > 0.95, venue
+
+
+def test_cme_open_interest_levels_and_micro_share(hourly):
+    yearly = hourly["cme_oi_btc"].groupby(hourly.index.year).mean()
+    assert 3_000 < yearly[2020] < 9_000 and 10_000 < yearly[2021] < 20_000 and 7_000 < yearly[2022] < 14_000
+    assert 20_000 < yearly[2024] < 35_000 and 20_000 < yearly[2025] < 35_000
+    micro = hourly["cme_micro_share"]
+    assert (micro[:"2021-05-02 23:00"] == 0).all()
+    assert micro["2021-05-03":].between(0.02, 0.10).all()
+
+
+@pytest.mark.parametrize("cascade", DOCUMENTED_CASCADES, ids=[c.name for c in DOCUMENTED_CASCADES])
+def test_cme_barely_moves_while_crypto_oi_flushes(hourly, cascade):
+    t0 = pd.Timestamp(cascade.start)
+    day = hourly.loc[t0 - pd.Timedelta(hours=24): t0 + pd.Timedelta(hours=cascade.hours)]
+    cme = day["cme_oi_btc"]
+    assert cme.max() / cme.min() - 1 < 0.03
+    assert 1 - day["oi_btc"].min() / day["oi_btc"].iloc[:24].max() > 0.10
 
 
 # (name, window start, window hours, liquidations low..high USD, OI USD before/after or None)

@@ -1,0 +1,154 @@
+"""Deribit BTC-PERPETUAL: hourly funding history and the daily open-interest snapshot.
+
+Deribit speaks JSON-RPC over GET: ``{"jsonrpc": "2.0", "result": ..., "usIn": .., "usOut": ..}``, errors as
+``{"jsonrpc": "2.0", "error": {"code": .., "message": ..}}`` (HTTP 200 or 400); code 10028
+``too_many_requests`` is its rate limit. Numbers are JSON numbers, but strings are tolerated.
+
+Funding is reported hourly: realised funding over a period is the *sum* of ``interest_1h``; ``interest_8h`` is
+a rolling 8-hour quote, kept as-is for reference and never to be summed (adjacent rows overlap by 7 hours).
+
+Deribit has no free OI history: ``get_book_summary_by_instrument`` gives only "now". The daily run just after
+midnight lands yesterday's closing snapshot; the response shape is [unverified] (sources.md), so every field
+but ``open_interest`` is optional and the snapshot time falls back to the envelope's ``usOut``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list
+from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+
+INSTRUMENT = "BTC-PERPETUAL"
+API = "https://www.deribit.com/api/v2/public"
+# Public (non-matching-engine) requests are credit-limited; a few a second stays well inside it.
+PROVIDER = ProviderSpec("deribit", requests_per_second=5.0)
+HOUR_MS = 3_600_000
+FUNDING_FIRST_DAY = date(2020, 1, 1)
+MAX_HOURS_PER_CALL = 744  # get_funding_rate_history returns at most 744 hourly rows
+SNAPSHOT_GRACE = timedelta(hours=6)  # a day's closing OI snapshot: taken in [day end, day end + 6 h)
+RATE_LIMIT_CODE = 10028
+
+
+class DeribitDataset(Dataset):
+    provider = PROVIDER
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        """JSON-RPC errors may come with HTTP 200 or 400: report the code and message either way."""
+        if response.body[:1] == b"{":
+            try:
+                payload = load_json(self, response.body)
+            except FeedParseError:  # not JSON: fall back to the status check below
+                payload = None
+            if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+                err = payload["error"]
+                hint = " (rate limited: too_many_requests)" if err.get("code") == RATE_LIMIT_CODE else ""
+                raise FeedHttpError(self.provider.name, f"error {err.get('code')} on {request.path}: "
+                                    f"{err.get('message')}{hint} (HTTP {response.status})", dataset=self.name)
+        super().check(request, response)
+
+    def result(self, body: bytes, what: str) -> tuple[list, dict]:
+        """The envelope's ``result`` list (and the envelope itself)."""
+        payload = load_json(self, body)
+        if not isinstance(payload, dict) or "result" not in payload:
+            raise self.parse_error(f"expected a JSON-RPC object with 'result', got {payload!r:.160}")
+        return require_list(self, payload["result"], what), payload
+
+
+class Funding(DeribitDataset):
+    """``get_funding_rate_history``: hourly rows, ascending, windows split into chunks of <= 744 hours.
+
+    ``interest_1h`` sums to realised funding; ``interest_8h`` is a rolling quote: never sum it.
+    """
+
+    name = "funding"
+    time_column = "ts"
+    columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "interest_1h": "DOUBLE", "interest_8h": "DOUBLE",
+               "index_price": "DOUBLE", "prev_index_price": "DOUBLE"}
+
+    def servable(self, day: date, now: datetime) -> bool:
+        return FUNDING_FIRST_DAY <= day <= now.astimezone(timezone.utc).date()
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        days = self.servable_days(window, now)
+        if not days:
+            return []
+        start = Window(days[0], days[-1]).start_ms
+        end = Window(days[0], days[-1]).end_ms  # exclusive
+        step = MAX_HOURS_PER_CALL * HOUR_MS
+        return [HttpRequest("GET", f"{API}/get_funding_rate_history",
+                            {"instrument_name": INSTRUMENT, "start_timestamp": str(t),
+                             "end_timestamp": str(min(t + step, end) - 1)})  # inclusive end: chunks never overlap
+                for t in range(start, end, step)]
+
+    def parse(self, body: bytes) -> list[Row]:
+        records, _ = self.result(body, "funding rows")
+        rows: dict[datetime, Row] = {}
+        for i, rec in enumerate(records):
+            where = f" in row {i}"
+            row = {
+                "instrument_name": INSTRUMENT,
+                "ts": field(self, rec, "timestamp", from_ms, where=where),
+                "interest_1h": field(self, rec, "interest_1h", float, where=where),
+                "interest_8h": field(self, rec, "interest_8h", float, where=where, optional=True),  # as quoted
+                "index_price": field(self, rec, "index_price", float, where=where, optional=True),
+                "prev_index_price": field(self, rec, "prev_index_price", float, where=where, optional=True),
+            }
+            earlier = rows.get(row["ts"])
+            if earlier is not None and earlier != row:
+                raise self.parse_error(f"conflicting rows for {row['ts']}{where}")
+            rows[row["ts"]] = row
+        return list(rows.values())
+
+
+class OpenInterest(DeribitDataset):
+    """Day D's closing OI = the "now" snapshot taken in [D's end, D's end + 6 h) (the 00:30 UTC run).
+
+    Older days are unavailable: Deribit keeps no free OI history. ``ts`` is the snapshot instant; its
+    partition is the day of ``ts - 6 h``, so any snapshot in [D+1 00:00, D+1 06:00) lands on D, matching
+    ``servable``.
+    ``open_interest`` is USD for the inverse perpetual (10 USD contracts) [unverified].
+    """
+
+    name = "open_interest"
+    time_column = "ts"
+    columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "oi_usd": "DOUBLE", "mark_price": "DOUBLE"}
+
+    def servable(self, day: date, now: datetime) -> bool:
+        end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+        return end <= now.astimezone(timezone.utc) < end + SNAPSHOT_GRACE
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        if not self.servable_days(window, now):
+            return []
+        return [HttpRequest("GET", f"{API}/get_book_summary_by_instrument", {"instrument_name": INSTRUMENT})]
+
+    def partition_times(self, frame):
+        import pandas as pd
+
+        return pd.to_datetime(frame["ts"]) - SNAPSHOT_GRACE
+
+    def parse(self, body: bytes) -> list[Row]:
+        records, envelope = self.result(body, "book summaries")
+        fallback = envelope.get("usOut")  # server time (µs): the snapshot instant if a row lacks its own
+        rows = []
+        for i, rec in enumerate(records):
+            where = f" in book summary {i}"
+            ts = field(self, rec, "creation_timestamp", lambda v: from_ms(v, floor_to_second=False),
+                       where=where, optional=True)
+            if ts is None:
+                if fallback is None:
+                    raise self.parse_error(f"no 'creation_timestamp'{where} and no 'usOut' in the envelope")
+                ts = field(self, envelope, "usOut", lambda v: from_ms(int(v) // 1000, floor_to_second=False))
+            rows.append({
+                "instrument_name": field(self, rec, "instrument_name", str, where=where, optional=True) or INSTRUMENT,
+                "ts": ts,
+                "oi_usd": field(self, rec, "open_interest", float, where=where),
+                "mark_price": field(self, rec, "mark_price", float, where=where, optional=True),
+            })
+        return rows
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (Funding(), OpenInterest())}
+
+if __name__ == "__main__":
+    raise SystemExit(cli(DATASETS))

@@ -1,0 +1,182 @@
+"""OKX: BTC-USDT-SWAP funding history and the rubik BTC open-interest/volume statistics.
+
+Shapes follow ``shared/design/sources.md``. Every answer is a ``{"code", "msg", "data"}`` envelope and a
+``code`` other than ``"0"`` is an error even with HTTP 200. Both endpoints answer newest first and keep
+short histories (funding ~3 months; OI 1H ~30 days, 1D ~180 days): older days are *unavailable*, not
+failed. Pages are walked backwards from the window's end.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list, to_ms
+from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+
+API = "https://www.okx.com"
+INST_ID = "BTC-USDT-SWAP"
+CCY = "BTC"
+# funding history ~10 req / 2 s, rubik statistics ~5 req / 2 s: stay under the stricter one
+PROVIDER = ProviderSpec("okx", requests_per_second=2.0)
+FUNDING_HISTORY_DAYS = 92
+OI_HOURLY_DAYS = 30
+OI_DAILY_DAYS = 180
+MARGIN_DAYS = 2  # like Binance's api_cutoff: never ask for the oldest, half-expired day
+
+
+def _today(now: datetime) -> date:
+    return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
+
+
+def _ms(moment: datetime) -> int:
+    return to_ms(moment.replace(tzinfo=timezone.utc))
+
+
+class OkxDataset(Dataset):
+    provider = PROVIDER
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        """OKX errors are ``code != "0"``, with HTTP 200 (51001) as well as 4xx/429 (50011)."""
+        payload = None
+        if response.body[:1] == b"{":
+            try:
+                payload = load_json(self, response.body)
+            except FeedParseError:  # an unreadable body is for parse() (or the status) to report
+                payload = None
+        if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
+            raise FeedHttpError(self.provider.name, f"error {payload.get('code')} on {request.path} "
+                                f"(HTTP {response.status}): {payload.get('msg')}", dataset=self.name)
+        super().check(request, response)
+
+    def records(self, body: bytes) -> list:
+        """The ``data`` list of a successful envelope."""
+        payload = load_json(self, body)
+        if not isinstance(payload, dict) or "code" not in payload:
+            raise self.parse_error(f"expected an OKX envelope {{code, msg, data}}, got {payload!r:.160}")
+        if str(payload["code"]) != "0":
+            raise self.parse_error(f"OKX error {payload['code']}: {payload.get('msg')}")
+        return require_list(self, payload.get("data"), "data")
+
+
+def _page_back(dataset: Dataset, request: HttpRequest, times: list[datetime], cursor: str,
+               floor_ms: int) -> HttpRequest | None:
+    """Next request going back in time: the oldest row seen becomes the new ``cursor``.
+    Stops on an empty page or once the window start is reached; refuses a page that did not move back
+    (an API ignoring the cursor would otherwise loop forever)."""
+    if not times:
+        return None
+    oldest, newest = _ms(min(times)), _ms(max(times))
+    bound = int(request.params[cursor])
+    if newest >= bound + (1 if cursor == "end" else 0):
+        raise dataset.parse_error(f"page holds rows at/after its {cursor}={bound}: OKX ignored the cursor")
+    if oldest <= floor_ms:
+        return None
+    # ``after`` is exclusive (earlier than it), ``end`` inclusive
+    return HttpRequest(request.method, request.url,
+                       {**request.params, cursor: str(oldest if cursor == "after" else oldest - 1)})
+
+
+class Funding(OkxDataset):
+    """``/api/v5/public/funding-rate-history``: settled funding every 8 h, paged back with ``after``
+    (rows strictly earlier than it). Served ~3 months back only."""
+
+    name = "funding"
+    time_column = "funding_time"
+    columns = {"inst_id": "VARCHAR", "funding_time": "TIMESTAMP", "funding_rate": "DOUBLE",
+               "realized_rate": "DOUBLE"}
+    limit = 400
+
+    def servable(self, day: date, now: datetime) -> bool:
+        age = (_today(now) - day).days
+        return 0 <= age < FUNDING_HISTORY_DAYS
+
+    def _request(self, after_ms: int) -> HttpRequest:
+        return HttpRequest("GET", f"{API}/api/v5/public/funding-rate-history",
+                           {"instId": INST_ID, "after": str(after_ms), "limit": str(self.limit)})
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        days = self.servable_days(window, now)
+        return [self._request(Window(days[0], days[-1]).end_ms)] if days else []
+
+    def next_request(self, request, rows, window):
+        return _page_back(self, request, [r["funding_time"] for r in rows], "after", window.start_ms)
+
+    def parse(self, body: bytes) -> list[Row]:
+        rows = []
+        for i, rec in enumerate(self.records(body)):
+            where = f" in data[{i}]"
+            rows.append({
+                "inst_id": field(self, rec, "instId", str, where=where),
+                "funding_time": field(self, rec, "fundingTime", from_ms, where=where),
+                "funding_rate": field(self, rec, "fundingRate", float, where=where),
+                "realized_rate": field(self, rec, "realizedRate", float, where=where, optional=True),
+            })
+        return rows
+
+
+class OpenInterest(OkxDataset):
+    """``/api/v5/rubik/stat/contracts/open-interest-volume``: all OKX BTC contracts' OI and volume in USD.
+
+    Hourly buckets for the last ~30 days, daily ones back to ~180 days, nothing older (unavailable).
+    ``ts`` lands as given, the bucket start; whether OKX's 1D buckets start at 00:00 UTC or 00:00 UTC+8 is
+    [unverified], so a day's row is partitioned by its ``ts`` as given and staging must check the hour.
+    The endpoint takes no ``limit`` and its page size is [unverified]: pages are walked back with ``end``
+    until the window start is reached or a page comes back empty.
+    """
+
+    name = "open_interest"
+    time_column = "ts"
+    columns = {"ccy": "VARCHAR", "ts": "TIMESTAMP", "period": "VARCHAR", "oi_usd": "DOUBLE",
+               "volume_usd": "DOUBLE"}
+
+    def hourly_cutoff(self, now: datetime) -> date:
+        return _today(now) - timedelta(days=OI_HOURLY_DAYS - MARGIN_DAYS)
+
+    def daily_cutoff(self, now: datetime) -> date:
+        return _today(now) - timedelta(days=OI_DAILY_DAYS - MARGIN_DAYS)
+
+    def servable(self, day: date, now: datetime) -> bool:
+        return self.daily_cutoff(now) <= day <= _today(now)
+
+    @staticmethod
+    def _request(period: str, begin_ms: int, end_ms: int) -> HttpRequest:
+        return HttpRequest("GET", f"{API}/api/v5/rubik/stat/contracts/open-interest-volume",
+                           {"ccy": CCY, "period": period, "begin": str(begin_ms), "end": str(end_ms)})
+
+    def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
+        days = self.servable_days(window, now)
+        plan, cutoff = [], self.hourly_cutoff(now)
+        for period, part in (("1D", [d for d in days if d < cutoff]), ("1H", [d for d in days if d >= cutoff])):
+            if part:
+                plan.append(self._request(period, Window(part[0], part[-1]).start_ms,
+                                          Window(part[0], part[-1]).end_ms - 1))
+        return plan
+
+    def next_request(self, request, rows, window):
+        for row in rows:  # the payload does not say its period, the request does (fetch calls this per page)
+            row["period"] = request.params["period"]
+        return _page_back(self, request, [r["ts"] for r in rows], "end", int(request.params["begin"]))
+
+    def parse(self, body: bytes) -> list[Row]:
+        rows = []
+        for i, rec in enumerate(self.records(body)):
+            if not isinstance(rec, list) or len(rec) < 3:
+                raise self.parse_error(f"data[{i}] should be [ts, oiUsd, volUsd], got {rec!r:.120}")
+            named, where = dict(zip(("ts", "oiUsd", "volUsd"), rec)), f" in data[{i}]"
+            rows.append({
+                "ccy": CCY,
+                "ts": field(self, named, "ts", from_ms, where=where),
+                "period": None,  # set below from the spacing; next_request sets it from the request
+                "oi_usd": field(self, named, "oiUsd", float, where=where),
+                "volume_usd": field(self, named, "volUsd", float, where=where),
+            })
+        gaps = sorted({_ms(b["ts"]) - _ms(a["ts"]) for a, b in zip(rows[1:], rows)})
+        period = "1D" if gaps and gaps[0] >= 86_400_000 else "1H" if gaps else None
+        for row in rows:
+            row["period"] = period
+        return rows
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (Funding(), OpenInterest())}
+
+if __name__ == "__main__":
+    raise SystemExit(cli(DATASETS))
