@@ -11,12 +11,12 @@ from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executab
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
-from orchestration.feeds import binance
+from orchestration.feeds import binance, bybit, cftc, deribit, dydx, okx
 from orchestration.partitions import DAILY
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
-FEEDS = (binance,)  # connector modules; each exposes DATASETS
+FEEDS = (binance, okx, bybit, deribit, dydx, cftc)  # connector modules; each exposes DATASETS
 REFRESH_JOB = "refresh_leverage_condition"
 
 

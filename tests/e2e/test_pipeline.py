@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import run, verdict_table
+from orchestration.definitions import datasets
 from orchestration.feeds.base import Window
 from orchestration.feeds.http import HttpResponse
 from orchestration.resources import FeedTransportResource
@@ -85,9 +86,30 @@ def test_raw_tables_hold_every_day_of_the_window(built):
         assert [c[0] for c in counts] == WINDOW.days() and {c[1] for c in counts} == per_day, table
     sources = dict(rows(db, "SELECT source, count(DISTINCT partition_date) FROM raw.binance__open_interest GROUP BY 1"))
     assert sources == {"archive": 32, "api": 28}  # the API serves the last 30 days; we keep a margin
-    manifest = rows(db, "SELECT dataset, count(*), min(http_status), max(http_status) FROM raw._manifest GROUP BY 1")
-    assert {m[0] for m in manifest} == {"funding", "open_interest", "spot_klines"}
-    assert all(m[2] == m[3] == 200 for m in manifest)
+    manifest = rows(db, "SELECT provider || '__' || dataset, min(http_status), max(http_status) "
+                        "FROM raw._manifest GROUP BY 1")
+    assert {m[0] for m in manifest} == {f"{d.provider.name}__{d.name}" for d in datasets()}
+    assert all(m[1] == m[2] == 200 for m in manifest)
+    statuses = dict(rows(db, "SELECT status, count(*) FROM raw._landing_status GROUP BY 1"))
+    assert "failed" not in statuses and statuses["landed"] > 0
+
+
+def test_mart_is_market_wide_with_cme_apart(built):
+    warehouse, _ = built
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT date, oi_usd_crypto_native, oi_usd_cme, oi_usd_total, crypto_native_share_of_oi, "
+                "oi_venues_present, data_completeness FROM leverage_condition ORDER BY date")
+    first_release = date(2024, 1, 5)  # the window's first CFTC report (Tuesday 01-02) is released on Friday
+    for day, native, cme, total, share, venues, completeness in mart:
+        if day < first_release:  # the report released before the window belongs to an earlier partition
+            assert cme is None and total == pytest.approx(native)
+            continue
+        assert native > 0 and cme > 0 and total == pytest.approx(native + cme), day
+        assert 0.5 < share < 0.95 and share == pytest.approx(native / total)
+        assert {"binance", "okx", "bybit", "dydx"} <= set(venues.split(",")), day
+        assert 0 < completeness <= 1
+    last = mart[-1]
+    assert "deribit" in last[5].split(",")  # Deribit serves only the latest snapshot: the last day has it
 
 
 def test_rerunning_a_partition_leaves_identical_rows(built, monkeypatch, tmp_path):
@@ -206,5 +228,8 @@ def test_a_failing_feed_is_reported_and_does_not_stop_the_others(built, monkeypa
     assert "leverage_condition" in landed  # the other feeds went on to the mart
     assert rows(db, "SELECT * FROM raw.binance__open_interest WHERE partition_date = '2024-02-20' "
                     "ORDER BY ALL") == oi_before  # the failed re-fetch kept the earlier rows
-    assert rows(db, "SELECT status FROM raw._landing_status WHERE dataset = 'open_interest' "
-                    "AND partition_date = '2024-02-20'") == [("failed",)]
+    statuses = dict(rows(db, "SELECT provider, status FROM raw._landing_status "
+                             "WHERE dataset = 'open_interest' AND partition_date = '2024-02-20'"))
+    assert statuses.pop("binance") == "failed"
+    assert set(statuses) == {"okx", "bybit", "deribit", "dydx"}  # the other venues landed regardless
+    assert "failed" not in statuses.values()

@@ -135,8 +135,8 @@ def test_venue_funding_tracks_the_market(world):
 
 def test_cme_open_interest_levels_and_micro_share(hourly):
     yearly = hourly["cme_oi_btc"].groupby(hourly.index.year).mean()
-    assert 3_000 < yearly[2020] < 9_000 and 10_000 < yearly[2021] < 20_000 and 7_000 < yearly[2022] < 14_000
-    assert 20_000 < yearly[2024] < 35_000 and 20_000 < yearly[2025] < 35_000
+    assert 20_000 < yearly[2020] < 45_000 and 45_000 < yearly[2021] < 90_000 and 35_000 < yearly[2022] < 70_000
+    assert 120_000 < yearly[2024] < 200_000 and 120_000 < yearly[2025] < 200_000
     micro = hourly["cme_micro_share"]
     assert (micro[:"2021-05-02 23:00"] == 0).all()
     assert micro["2021-05-03":].between(0.02, 0.10).all()

@@ -7,119 +7,135 @@
     )
 }}
 
-{#- inputs are read from before start_date so the carried-forward funding rate is the same as in a full build -#}
+{#- inputs are read from before start_date so the carried-forward funding rate and OI are as in a full build -#}
 {%- set carry_hours = var('funding_carry_forward_max_hours') | int -%}
 {%- set lookback_days = (carry_hours / 24) | round(0, 'ceil') | int + 2 -%}
+{%- set venues = ['binance', 'okx', 'bybit', 'deribit', 'dydx'] -%}
 
 with
 
--- ---------------------------------------------------------------- binance (USDT-M BTCUSDT perpetual)
-binance_open_interest as (
+-- ---------------------------------------------------------------- per venue: OI observations and settlements
+-- on one basis (observed_at = the instant the OI holds; funding_rate per the venue's own interval)
 
+-- Binance USDT-M BTCUSDT: OI in BTC and USDT
+binance_open_interest as (
     select observed_at, oi_btc, oi_usd
     from {{ ref('stg_binance__open_interest') }}
-    where symbol = 'BTCUSDT'
-      and {{ window_filter('observed_at', lookback_days) }}
-
+    where symbol = 'BTCUSDT' and {{ window_filter('observed_at', lookback_days) }}
 ),
-
 binance_funding as (
-
     select funding_time, funding_rate, funding_interval_hours
     from {{ ref('stg_binance__funding') }}
-    where symbol = 'BTCUSDT'
-      and {{ window_filter('funding_time', lookback_days) }}
-
+    where symbol = 'BTCUSDT' and {{ window_filter('funding_time', lookback_days) }}
 ),
 
--- OI at the hour's start = the first observation with observed_at in [hour, hour + 1 h): the
--- archive's hh:00 snapshot and the API bucket whose right edge is hh:00 give the same instant
-binance_oi_hourly as (
+-- OKX: OI of all BTC contracts in USD ('1H' rows, or one '1D' row = the day's 00:00); BTC-USDT-SWAP funding
+okx_open_interest as (
+    select observed_at, cast(null as double) as oi_btc, oi_usd
+    from {{ ref('stg_okx__open_interest') }}
+    where currency = 'BTC' and {{ window_filter('observed_at', lookback_days) }}
+),
+okx_funding as (
+    select funding_time, funding_rate, funding_interval_hours
+    from {{ ref('stg_okx__funding') }}
+    where instrument = 'BTC-USDT-SWAP' and {{ window_filter('funding_time', lookback_days) }}
+),
 
+-- Bybit linear BTCUSDT: OI in BTC (USD below, at the Binance spot price)
+bybit_open_interest as (
+    select observed_at, oi_btc, cast(null as double) as oi_usd
+    from {{ ref('stg_bybit__open_interest') }}
+    where symbol = 'BTCUSDT' and {{ window_filter('observed_at', lookback_days) }}
+),
+bybit_funding as (
+    select funding_time, funding_rate, funding_interval_hours
+    from {{ ref('stg_bybit__funding') }}
+    where symbol = 'BTCUSDT' and {{ window_filter('funding_time', lookback_days) }}
+),
+
+-- Deribit BTC-PERPETUAL: one closing OI snapshot a day (at 23:00 of its day), hourly realised funding
+deribit_open_interest as (
+    select observed_at, oi_btc, oi_usd
+    from {{ ref('stg_deribit__open_interest') }}
+    where instrument = 'BTC-PERPETUAL' and {{ window_filter('observed_at', lookback_days) }}
+),
+deribit_funding as (
+    select funding_time, funding_rate, funding_interval_hours
+    from {{ ref('stg_deribit__funding') }}
+    where instrument = 'BTC-PERPETUAL' and {{ window_filter('funding_time', lookback_days) }}
+),
+
+-- dYdX BTC-USD: hourly OI in BTC at the candle start, hourly funding
+dydx_open_interest as (
+    select observed_at, oi_btc, cast(null as double) as oi_usd
+    from {{ ref('stg_dydx__open_interest') }}
+    where ticker = 'BTC-USD' and {{ window_filter('observed_at', lookback_days) }}
+),
+dydx_funding as (
+    select funding_time, funding_rate, funding_interval_hours
+    from {{ ref('stg_dydx__funding') }}
+    where ticker = 'BTC-USD' and {{ window_filter('funding_time', lookback_days) }}
+),
+
+-- spot price at each hour start = close of the Binance spot candle ending then (its own open as fallback)
+spot_hourly as (
     select
-        date_trunc('hour', observed_at) as hour,
-        arg_min(oi_btc, observed_at) as oi_btc,
-        arg_min(oi_usd, observed_at) as oi_usd,
-        min(observed_at) as oi_observed_at,
-        count(*) as oi_observations
-
-    from binance_open_interest
-    group by 1
-
+        open_time + interval 1 hour as hour,
+        close_usd as price_usd,
+        open_usd as next_open_usd
+    from {{ ref('stg_binance__spot_klines') }}
+    where symbol = 'BTCUSDT' and kline_interval = '1h' and {{ window_filter('open_time', lookback_days) }}
 ),
 
--- every hour of every UTC day on which the venue has any observation, so gaps show as nulls
-binance_spine as (
+-- ---------------------------------------------------------------- shared: OI at the hour's start, funding in force
+{% for venue in venues %}
+{{ venue_hourly_ctes(venue) }},
+{% endfor %}
 
-    select unnest(generate_series(first_day, last_day + interval 23 hour, interval 1 hour)) as hour
-    from (
-        select
-            cast(min(day) as timestamp) as first_day,
-            cast(max(day) as timestamp) as last_day
-        from (
-            select cast(hour as date) as day from binance_oi_hourly
-            union all
-            select cast(funding_time as date) from binance_funding
-        )
-    )
-    where first_day is not null
-
-),
-
--- a settlement applies from the first hour start at or after it
-binance_funding_hourly as (
-
-    select
-        date_trunc('hour', funding_time)
-            + case when funding_time > date_trunc('hour', funding_time) then interval 1 hour else interval 0 hour end
-            as hour,
-        arg_max(funding_time, funding_time) as funding_time,
-        arg_max(funding_rate, funding_time) as funding_rate,
-        arg_max(funding_interval_hours, funding_time) as funding_interval_hours
-
-    from binance_funding
-    group by 1
-
-),
-
--- most recent settled rate at or before the hour, carried forward
-binance_with_funding as (
-
-    select
-        spine.hour,
-        last_value(funding.funding_time ignore nulls) over carry as funding_settled_at,
-        last_value(funding.funding_rate ignore nulls) over carry as funding_rate,
-        last_value(funding.funding_interval_hours ignore nulls) over carry as funding_interval_hours
-
-    from binance_spine as spine
-    left join binance_funding_hourly as funding on spine.hour = funding.hour
-    window carry as (order by spine.hour rows between unbounded preceding and current row)
-
-),
-
-binance as (
-
-    select
-        'binance' as venue,
-        funding.hour,
-        oi.oi_btc,
-        oi.oi_usd,
-        oi.oi_observed_at,
-        coalesce(oi.oi_observations, 0) as oi_observations,
-        funding.funding_settled_at,
-        funding.funding_rate,
-        funding.funding_interval_hours
-
-    from binance_with_funding as funding
-    left join binance_oi_hourly as oi on funding.hour = oi.hour
-
-),
-
--- ---------------------------------------------------------------- all venues (OKX, Bybit, Deribit, dYdX, CME:
--- add one branch each above, same columns, funding_rate per the venue's own interval)
 unioned as (
 
-    select * from binance
+    {% for venue in venues -%}
+    select * from {{ venue }}
+    {% if not loop.last %}union all by name
+    {% endif %}
+    {%- endfor %}
+
+),
+
+-- USD <-> BTC at the hour's spot price where the venue reports only one of them
+priced as (
+
+    select
+        u.* replace (
+            coalesce(u.oi_btc, u.oi_usd / nullif(p.price_usd, 0)) as oi_btc,
+            coalesce(u.oi_usd, u.oi_btc * p.price_usd) as oi_usd
+        )
+
+    from unioned as u
+    left join (
+        select hour, coalesce(price_usd, next_open_usd) as price_usd from spot_hourly
+    ) as p on u.hour = p.hour
+
+),
+
+-- a rate older than funding_carry_forward_max_hours is not carried any further; OI for weighting is the
+-- venue's latest OI observed in the trailing 24 h (venues with one observation a day still weigh all day)
+limited as (
+
+    select
+        * replace (
+            case when hour - funding_settled_at < to_hours({{ carry_hours }})
+                then funding_settled_at end as funding_settled_at,
+            case when hour - funding_settled_at < to_hours({{ carry_hours }})
+                then funding_rate end as funding_rate,
+            case when hour - funding_settled_at < to_hours({{ carry_hours }})
+                then funding_interval_hours end as funding_interval_hours
+        ),
+        last_value(oi_usd ignore nulls) over (
+            partition by venue order by hour range between interval 23 hour preceding and current row
+        ) as oi_usd_weight
+
+    from priced
 
 ),
 
@@ -130,6 +146,7 @@ final as (
         cast(hour as timestamp) as hour,
         cast(oi_btc as double) as oi_btc,
         cast(oi_usd as double) as oi_usd,
+        cast(oi_usd_weight as double) as oi_usd_weight,
         cast(oi_observed_at as timestamp) as oi_observed_at,
         cast(oi_observations as integer) as oi_observations,
         cast(funding_settled_at as timestamp) as funding_settled_at,
@@ -145,19 +162,7 @@ final as (
             as observations_present,
         cast(2 as integer) as observations_expected
 
-    from (
-        -- a rate older than funding_carry_forward_max_hours is not carried any further
-        select
-            * replace (
-                case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                    then funding_settled_at end as funding_settled_at,
-                case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                    then funding_rate end as funding_rate,
-                case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                    then funding_interval_hours end as funding_interval_hours
-            )
-        from unioned
-    )
+    from limited
     where {{ window_filter('hour') }}
 
 )

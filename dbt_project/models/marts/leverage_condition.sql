@@ -16,11 +16,19 @@
 
 with
 
--- all history up to end_date: oi_max_to_date is an all-time maximum (about 1,800 rows a venue-year: cheap)
+-- funding (market-wide, OI-weighted) per hour: the day's values only
 derivatives_hourly as (
 
-    select * from {{ ref('int_derivatives__aggregate_hourly') }}
-    where {{ window_filter('hour', none) }}
+    select * from {{ ref('int_derivatives__market_hourly') }}
+    where {{ window_filter('hour') }}
+
+),
+
+-- market-wide OI per day, all history up to end_date: oi_max_to_date is an all-time maximum (one row a day)
+market_daily as (
+
+    select * from {{ ref('int_derivatives__market_daily') }}
+    where {{ window_filter('date', none) }}
 
 ),
 
@@ -43,14 +51,9 @@ derivatives_daily as (
 
     select
         cast(hour as date) as date,
-        arg_max(oi_usd_total, hour) filter (where oi_usd_total is not null) as oi_usd_total,
         avg(funding_8h_oi_weighted) as funding_8h_oi_weighted,
         max(funding_p90_trailing_365d) filter (where hour(hour) = 23) as funding_p90_trailing_365d,
-        max(funding_hours_above_p90) filter (where hour(hour) = 23) as funding_hours_above_p90,
-        sum(observations_present) as observations_present,
-        sum(observations_expected) as observations_expected,
-        list_distinct(flatten(list(string_split(venues_present, ','))
-            filter (where venues_present <> ''))) as derivative_venues
+        max(funding_hours_above_p90) filter (where hour(hour) = 23) as funding_hours_above_p90
 
     from derivatives_hourly
     group by 1
@@ -60,21 +63,27 @@ derivatives_daily as (
 days as (
 
     select
-        coalesce(d.date, s.date) as date,
+        coalesce(m.date, d.date, s.date) as date,
         s.price_close_usd,
         s.spot_volume_usd,
         s.kline_hours,
-        s.venue as spot_venue,
-        d.oi_usd_total,
+        m.oi_usd_crypto_native,
+        m.oi_usd_cme,
+        m.oi_usd_total,
+        m.crypto_native_share_of_oi,
+        -- the OI condition reads the like-for-like index (the total jumps when a venue appears or vanishes)
+        m.oi_index_usd as oi_index,
+        m.oi_venues_present,
+        m.funding_venues_present,
+        m.sources_present,
+        m.data_completeness,
         d.funding_8h_oi_weighted,
         d.funding_p90_trailing_365d,
-        d.funding_hours_above_p90,
-        d.observations_present,
-        d.observations_expected,
-        d.derivative_venues
+        d.funding_hours_above_p90
 
-    from derivatives_daily as d
-    full outer join spot_daily as s on d.date = s.date
+    from market_daily as m
+    full outer join derivatives_daily as d on m.date = d.date
+    full outer join spot_daily as s on coalesce(m.date, d.date) = s.date
 
 ),
 
@@ -95,15 +104,15 @@ windowed as (
             as closes_in_50d,
         median(spot_volume_usd) over (order by date range between interval 30 day preceding and interval 1 day preceding)
             as spot_volume_median_prev_30d,
-        max(oi_usd_total) over (order by date range between interval 1 day preceding and interval 1 day preceding)
+        max(oi_index) over (order by date range between interval 1 day preceding and interval 1 day preceding)
             as oi_1d_ago,
-        max(oi_usd_total) over (order by date range between interval 7 day preceding and interval 7 day preceding)
+        max(oi_index) over (order by date range between interval 7 day preceding and interval 7 day preceding)
             as oi_7d_ago,
-        max(oi_usd_total) over (
+        max(oi_index) over (
             order by date range between interval {{ oi_window - 1 }} day preceding and current row
         ) as oi_high_window,
-        max(oi_usd_total) over (order by date rows between unbounded preceding and current row) as oi_max_to_date,
-        min(case when oi_usd_total is not null then date end) over (
+        max(oi_index) over (order by date rows between unbounded preceding and current row) as oi_index_max,
+        min(case when oi_index is not null then date end) over (
             order by date rows between unbounded preceding and current row
         ) as first_oi_date
 
@@ -137,15 +146,17 @@ signals as (
 
     select
         *,
-        oi_usd_total is not null and date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }} as oi_history_ok,
+        oi_index is not null and date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }} as oi_history_ok,
         case
-            when oi_usd_total is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
-            else oi_usd_total >= (1 - {{ oi_tol }}) * oi_high_window
+            when oi_index is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
+            else oi_index >= (1 - {{ oi_tol }}) * oi_high_window
         end as oi_at_local_high,
         case
-            when oi_usd_total is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
-            else oi_usd_total >= oi_max_to_date
+            when oi_index is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
+            else oi_index >= oi_index_max
         end as oi_at_all_time_high,
+        -- the all-time high of the like-for-like series, in USD at today's venue coverage
+        oi_usd_total * oi_index_max / nullif(oi_index, 0) as oi_max_to_date,
         funding_hours_above_p90 >= {{ sustained }} as funding_sustained_above_p90,
         case when closes_in_50d >= 40 then
             case when price_close_usd > close_ma_50d then 'above_50d_ma' else 'below_50d_ma' end
@@ -178,7 +189,7 @@ scored as (
             + (liq_clusters_dense is not null)::int as conditions_evaluated,
         -- components in [0, 1]; null when the condition is not computable
         case when oi_at_local_high is not null
-            then {{ clamp('1 - (1 - oi_usd_total / oi_high_window) / ' ~ reset_dd) }} end as oi_component,
+            then {{ clamp('1 - (1 - oi_index / oi_high_window) / ' ~ reset_dd) }} end as oi_component,
         case when funding_sustained_above_p90 is not null
             then {{ clamp('funding_hours_above_p90 / ' ~ sustained ~ '.0') }} end as funding_component,
         case when liq_clusters_dense is not null then liq_clusters_dense::int::double end as liq_component
@@ -213,9 +224,13 @@ final as (
         cast(spot_volume_usd / nullif(spot_volume_median_prev_30d, 0) as double) as spot_volume_vs_30d_median,
         cast(price_structure as varchar) as price_structure,
         -- leverage
+        cast(oi_usd_crypto_native as double) as oi_usd_crypto_native,
+        cast(oi_usd_cme as double) as oi_usd_cme,
         cast(oi_usd_total as double) as oi_usd_total,
-        cast(oi_usd_total / oi_1d_ago - 1 as double) as oi_change_1d,
-        cast(oi_usd_total / oi_7d_ago - 1 as double) as oi_change_7d,
+        cast(crypto_native_share_of_oi as double) as crypto_native_share_of_oi,
+        cast(oi_index as double) as oi_index_like_for_like,
+        cast(oi_index / oi_1d_ago - 1 as double) as oi_change_1d,
+        cast(oi_index / oi_7d_ago - 1 as double) as oi_change_7d,
         cast(oi_max_to_date as double) as oi_max_to_date,
         cast(oi_at_local_high as boolean) as oi_at_local_high,
         cast(oi_at_all_time_high as boolean) as oi_at_all_time_high,
@@ -232,7 +247,7 @@ final as (
         cast(case
             when conditions_met = 3 then 'deleveraging_precondition'
             when conditions_met >= 1 or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
-            when oi_usd_total <= (1 - {{ reset_dd }}) * oi_high_window
+            when oi_index <= (1 - {{ reset_dd }}) * oi_high_window
                 and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
             else 'neutral'
         end as varchar) as regime,
@@ -244,7 +259,7 @@ final as (
         cast(concat_ws(',',
             case when oi_at_local_high then 'oi_at_local_high' end,
             case when oi_at_all_time_high then 'oi_at_all_time_high' end,
-            case when oi_usd_total > oi_7d_ago then 'oi_rising_7d' end,
+            case when oi_index > oi_7d_ago then 'oi_rising_7d' end,
             case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
             case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
             case when liq_clusters_dense then 'liq_clusters_dense' end,
@@ -252,22 +267,17 @@ final as (
         ) as varchar) as confirmations,
         cast(concat_ws(',',
             case when oi_at_local_high = false then 'oi_below_local_high' end,
-            case when oi_usd_total < oi_7d_ago then 'oi_falling_7d' end,
+            case when oi_index < oi_7d_ago then 'oi_falling_7d' end,
             case when funding_hours_above_p90 = 0 then 'funding_at_or_below_p90' end,
             case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
             case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
             case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
             case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end
         ) as varchar) as cancellations,
-        cast(array_to_string(list_sort(list_distinct(
-            coalesce(derivative_venues, [])
-            || case when kline_hours > 0 then [spot_venue] else [] end
-        )), ',') as varchar) as sources_present,
-        -- expected per day: 24 h x 2 per derivatives venue (48 = Binance only when no hourly rows) + 24 spot candles
-        cast(round(least(1.0,
-            (coalesce(observations_present, 0) + coalesce(kline_hours, 0))::double
-            / (coalesce(observations_expected, 48) + 24)
-        ), 6) as double) as data_completeness,
+        cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
+        cast(coalesce(funding_venues_present, '') as varchar) as funding_venues_present,
+        cast(coalesce(sources_present, '') as varchar) as sources_present,
+        cast(coalesce(data_completeness, 0) as double) as data_completeness,
         cast(date as timestamp) + interval 1 day as as_of
 
     from verdict

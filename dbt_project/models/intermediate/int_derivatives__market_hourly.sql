@@ -26,19 +26,25 @@ aggregated as (
 
     select
         hour,
-        sum(oi_usd) as oi_usd_total,
-        sum(oi_btc) as oi_btc_total,
+        sum(oi_usd order by venue) as oi_usd_total,
+        sum(oi_btc order by venue) as oi_btc_total,
         count(oi_usd) as venues_with_oi,
         count(funding_8h) as venues_with_funding,
-        -- OI-weighted over venues with both numbers; unweighted mean when no venue has OI this hour
+        -- OI-weighted over venues with both a rate in force and an OI weight (the venue's latest OI of the
+        -- trailing 24 h: Deribit and OKX-daily report once a day); unweighted mean when no venue has a weight;
         -- rounded to 1e-12 so that x * oi / oi noise never makes a rate "strictly above" itself
         round(coalesce(
-            sum(funding_8h * oi_usd) / nullif(sum(case when funding_8h is not null then oi_usd end), 0),
-            avg(funding_8h)
+            sum(funding_8h * oi_usd_weight order by venue)
+                / nullif(sum(case when funding_8h is not null then oi_usd_weight end order by venue), 0),
+            sum(funding_8h order by venue) / nullif(count(funding_8h), 0)
         ), 12) as funding_8h_oi_weighted,
         list(venue order by venue) filter (where oi_usd is not null or funding_is_fresh) as venues_present,
+        list(venue order by venue) filter (where oi_usd is not null) as oi_venues,
+        list(venue order by venue) filter (where funding_8h is not null) as funding_venues,
         sum(observations_present) as observations_present,
         sum(observations_expected) as observations_expected
+        -- float sums in a fixed venue order: parallel aggregation would otherwise differ in the last bit
+        -- between a full and a windowed build
 
     from venue_hourly
     group by hour
@@ -46,55 +52,21 @@ aggregated as (
 ),
 
 -- The percentile per UTC day, over the hourly values of the trailing funding_lookback_days days ending at
--- the day's end (inclusive). Exact and cheap: each day is joined to the trailing days' small histograms
--- (a few distinct rates a day) instead of to ~8,760 hourly rows, then a weighted inverted-CDF quantile:
--- the smallest value v with (hours <= v) >= percentile x hours.
-daily_histogram as (
+-- the day's end (inclusive): a RANGE frame on the hour's DATE includes every hour of the current day (peers),
+-- so each hour of day D sees exactly the hours of days D - (lookback - 1) .. D. quantile_disc is the inverted
+-- CDF: the smallest value v with (hours <= v) >= percentile x hours (DuckDB evaluates it with a merge-sort
+-- tree, so the window stays cheap with many distinct OI-weighted rates).
+percentile_hours as (
 
     select
         cast(hour as date) as day,
-        funding_8h_oi_weighted as value,
-        count(*) as hours
+        quantile_disc(funding_8h_oi_weighted, {{ var('funding_percentile') }}) over trailing_days as funding_p,
+        count(funding_8h_oi_weighted) over trailing_days as hours_in_window
 
     from aggregated
-    where funding_8h_oi_weighted is not null
-    group by 1, 2
-
-),
-
-percentile_days as (
-
-    select distinct cast(hour as date) as day
-    from aggregated
-    where {{ window_filter('hour', var('history_slack_days') | int) }}
-
-),
-
-trailing_histogram as (
-
-    select
-        d.day,
-        h.value,
-        sum(h.hours) as hours
-
-    from percentile_days as d
-    inner join daily_histogram as h
-        on h.day > d.day - {{ lookback_days }}
-        and h.day <= d.day
-    group by 1, 2
-
-),
-
-trailing_cumulative as (
-
-    select
-        day,
-        value,
-        sum(hours) over (partition by day order by value rows between unbounded preceding and current row)
-            as hours_at_or_below,
-        sum(hours) over (partition by day) as hours_in_window
-
-    from trailing_histogram
+    window trailing_days as (
+        order by cast(hour as date) range between interval {{ lookback_days - 1 }} day preceding and current row
+    )
 
 ),
 
@@ -102,14 +74,12 @@ daily_percentile as (
 
     select
         day,
-        case when max(hours_in_window) >= {{ min_history_hours }} then
-            min(value) filter (
-                where hours_at_or_below >= hours_in_window * {{ var('funding_percentile') }} - 1e-9
-            )
-        end as funding_p_trailing,
+        case when max(hours_in_window) >= {{ min_history_hours }} then any_value(funding_p) end
+            as funding_p_trailing,
         max(hours_in_window) as funding_hours_in_window
 
-    from trailing_cumulative
+    from percentile_hours
+    where {{ window_filter('day', var('history_slack_days') | int) }}
     group by day
 
 ),
@@ -161,6 +131,8 @@ final as (
             )
         end as integer) as funding_hours_above_p90,
         cast(coalesce(array_to_string(venues_present, ','), '') as varchar) as venues_present,
+        cast(coalesce(array_to_string(oi_venues, ','), '') as varchar) as oi_venues_present,
+        cast(coalesce(array_to_string(funding_venues, ','), '') as varchar) as funding_venues_present,
         cast(observations_present as integer) as observations_present,
         cast(observations_expected as integer) as observations_expected
 

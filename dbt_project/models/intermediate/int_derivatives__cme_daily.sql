@@ -1,0 +1,88 @@
+{#-
+  CME Bitcoin futures open interest per UTC day, POINT IN TIME: day D carries the latest CFTC report
+  RELEASED by the end of D (available_from = report_date + 3 days <= D), standard (5 BTC) + micro (0.1 BTC)
+  contracts, valued at D's spot close. Small (one row a day): rebuilt in full each run up to end_date.
+-#}
+{%- set max_age = var('cme_max_report_age_days') | int -%}
+{%- set fresh_age = var('cme_fresh_report_age_days') | int -%}
+
+with
+
+reports as (
+
+    select
+        report_date,
+        max(available_from) as available_from,
+        sum(oi_btc) as oi_btc,
+        sum(lev_money_long_btc) as lev_money_long_btc,
+        sum(lev_money_short_btc) as lev_money_short_btc,
+        count(*) as contract_markets
+
+    from {{ ref('stg_cftc__cme_open_interest') }}
+    where contract_market_code in ('133741', '133742')
+      and {{ window_filter('available_from', none) }}
+    group by report_date
+
+),
+
+spot as (
+
+    select date, price_close_usd
+    from {{ ref('int_spot__daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+days as (
+
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date
+    from (
+        select
+            cast(min(available_from) as timestamp) as first_day,
+            cast(greatest(max(available_from), (select max(date) from spot)) as timestamp) as last_day
+        from reports
+    )
+    where first_day is not null
+
+),
+
+carried as (
+
+    select
+        days.date,
+        reports.report_date,
+        reports.available_from,
+        reports.oi_btc,
+        reports.lev_money_long_btc,
+        reports.lev_money_short_btc,
+        reports.contract_markets
+
+    from days
+    asof left join reports on days.date >= reports.available_from
+
+),
+
+final as (
+
+    select
+        cast(c.date as date) as date,
+        cast(c.report_date as date) as report_date,
+        cast(c.available_from as date) as report_available_from,
+        cast(date_diff('day', c.report_date, c.date) as integer) as report_age_days,
+        cast(date_diff('day', c.report_date, c.date) <= {{ fresh_age }} as boolean) as report_is_fresh,
+        cast(c.oi_btc as double) as oi_btc_cme,
+        cast(c.oi_btc * s.price_close_usd as double) as oi_usd_cme,
+        cast(c.lev_money_long_btc as double) as lev_money_long_btc,
+        cast(c.lev_money_short_btc as double) as lev_money_short_btc,
+        cast(c.contract_markets as integer) as contract_markets
+
+    from carried as c
+    left join spot as s on c.date = s.date
+    -- a report is carried at most cme_max_report_age_days after its report_date
+    where c.report_date is not null
+      and date_diff('day', c.report_date, c.date) <= {{ max_age }}
+      and {{ window_filter('c.date', none) }}
+
+)
+
+select * from final

@@ -1,0 +1,195 @@
+{#-
+  Market-wide open interest per UTC day, POINT IN TIME (day D uses only rows up to D's end):
+    - per venue the day-end OI (last hourly observation of the day; CME: the latest released CFTC report);
+    - crypto-native / CME / total sums of the venues present (these jump when a venue appears or vanishes);
+    - oi_index_usd, a LIKE-FOR-LIKE chain-linked index: the day-over-day link is computed only over the venues
+      present on both D-1 and D, so a venue appearing (OKX at its 180-day history limit, Deribit's recent days)
+      or missing for a day moves the index by nothing; scaled to the first day's total;
+    - data_completeness over the (venue, dataset) pairs expected that day.
+  Small (one row a day): rebuilt in full each run from all history up to end_date (no lower bound).
+-#}
+{%- set expected_days = var('completeness_expected_days') | int -%}
+
+with
+
+venue_hourly as (
+
+    select * from {{ ref('int_derivatives__venue_hourly') }}
+    where {{ window_filter('hour', none) }}
+
+),
+
+cme as (
+
+    select * from {{ ref('int_derivatives__cme_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+spot as (
+
+    select * from {{ ref('int_spot__daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+venue_daily as (
+
+    select
+        cast(hour as date) as date,
+        venue,
+        arg_max(oi_usd, hour) filter (where oi_usd is not null) as oi_usd,
+        count(oi_usd) as oi_hours,
+        count(funding_8h) as funding_hours,
+        count(*) filter (where funding_is_fresh) as funding_fresh_hours
+
+    from venue_hourly
+    group by 1, 2
+
+),
+
+-- day-end OI per venue, CME included (its weekly value carried between releases)
+venue_oi as (
+
+    select date, venue, oi_usd, false as is_cme from venue_daily where oi_usd is not null
+    union all
+    select date, 'cme', oi_usd_cme, true from cme where oi_usd_cme is not null
+
+),
+
+venue_oi_linked as (
+
+    select
+        *,
+        -- the same venue's OI on the previous calendar day (null when absent that day)
+        max(oi_usd) over (
+            partition by venue order by date range between interval 1 day preceding and interval 1 day preceding
+        ) as oi_usd_prev_day
+
+    from venue_oi
+
+),
+
+oi_daily as (
+
+    select
+        date,
+        -- float sums in a fixed venue order (deterministic across full and windowed builds)
+        sum(oi_usd order by venue) filter (where not is_cme) as oi_usd_crypto_native,
+        sum(oi_usd order by venue) filter (where is_cme) as oi_usd_cme,
+        sum(oi_usd order by venue) as oi_usd_total,
+        -- like-for-like link: venues present on both days only; 1 (no change) when none is
+        coalesce(
+            sum(oi_usd order by venue) filter (where oi_usd_prev_day is not null)
+                / nullif(sum(oi_usd_prev_day order by venue) filter (where oi_usd_prev_day is not null), 0),
+            1.0
+        ) as oi_link,
+        count(*) filter (where oi_usd_prev_day is not null) as oi_venues_linked,
+        array_to_string(list(venue order by venue), ',') as oi_venues_present
+
+    from venue_oi_linked
+    group by date
+
+),
+
+oi_indexed as (
+
+    select
+        *,
+        first_value(oi_usd_total) over running
+            * exp(sum(ln(greatest(oi_link, 1e-12))) over running - first_value(ln(greatest(oi_link, 1e-12))) over running)
+            as oi_index_raw
+
+    from oi_daily
+    window running as (order by date rows between unbounded preceding and current row)
+
+),
+
+funding_daily as (
+
+    select
+        date,
+        array_to_string(list(venue order by venue), ',') as funding_venues_present
+
+    from venue_daily
+    where funding_hours > 0
+    group by date
+
+),
+
+-- (venue, dataset) observations and the share of the day they cover
+presence as (
+
+    select date, venue, 'open_interest' as dataset, 1.0 as share from venue_oi
+    union all
+    select date, venue, 'funding', least(funding_fresh_hours / 24.0, 1.0)
+    from venue_daily where funding_fresh_hours > 0
+    union all
+    select date, 'binance_spot', 'klines', least(kline_hours / 24.0, 1.0) from spot where kline_hours > 0
+
+),
+
+all_days as (
+
+    select date from presence
+    union
+    select date from oi_daily
+
+),
+
+-- expected on day D: every (venue, dataset) with data on D or in the completeness_expected_days before it
+expected as (
+
+    select distinct d.date, p.venue, p.dataset
+    from all_days as d
+    inner join presence as p
+        on p.date between d.date - {{ expected_days }} and d.date
+
+),
+
+completeness as (
+
+    select
+        e.date,
+        sum(coalesce(p.share, 0) order by e.venue, e.dataset) as observations_present,
+        count(*) as observations_expected,
+        list(distinct e.venue order by e.venue) filter (where p.share is null) as missing,
+        list(distinct e.venue order by e.venue) filter (where p.share is not null) as present
+
+    from expected as e
+    left join presence as p
+        on e.date = p.date and e.venue = p.venue and e.dataset = p.dataset
+    group by e.date
+
+),
+
+final as (
+
+    select
+        cast(d.date as date) as date,
+        cast(o.oi_usd_crypto_native as double) as oi_usd_crypto_native,
+        cast(o.oi_usd_cme as double) as oi_usd_cme,
+        cast(o.oi_usd_total as double) as oi_usd_total,
+        cast(o.oi_usd_crypto_native / nullif(o.oi_usd_total, 0) as double) as crypto_native_share_of_oi,
+        cast(o.oi_link as double) as oi_link,
+        cast(o.oi_venues_linked as integer) as oi_venues_linked,
+        cast(round(o.oi_index_raw, 6) as double) as oi_index_usd,
+        cast(coalesce(o.oi_venues_present, '') as varchar) as oi_venues_present,
+        cast(coalesce(f.funding_venues_present, '') as varchar) as funding_venues_present,
+        cast(array_to_string(list_sort(list_transform(coalesce(c.present, []),
+            lambda x: case when x = 'binance_spot' then 'binance' else x end).list_distinct()), ',') as varchar)
+            as sources_present,
+        cast(array_to_string(coalesce(c.missing, []), ',') as varchar) as venues_missing,
+        cast(c.observations_present as double) as observations_present,
+        cast(c.observations_expected as integer) as observations_expected,
+        cast(round(coalesce(c.observations_present / nullif(c.observations_expected, 0), 0), 6) as double)
+            as data_completeness
+
+    from all_days as d
+    left join oi_indexed as o on d.date = o.date
+    left join funding_daily as f on d.date = f.date
+    left join completeness as c on d.date = c.date
+
+)
+
+select * from final

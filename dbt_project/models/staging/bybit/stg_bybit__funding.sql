@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'bybit__funding') }}
+
+),
+
+renamed as (
+
+    select
+        symbol,
+        funding_time,
+        funding_rate,
+        payload_sha256
+
+    from source
+
+),
+
+casted as (
+
+    select
+        cast(symbol as varchar) as symbol,
+        cast(funding_time as timestamp) as funding_time,
+        cast(funding_rate as double) as funding_rate,
+        -- Bybit BTCUSDT settles every 8 h (instruments-info fundingInterval 480 min)
+        cast(8 as integer) as funding_interval_hours,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from renamed
+
+),
+
+deduplicated as (
+
+    select * from casted
+    qualify row_number() over (partition by symbol, funding_time order by payload_sha256) = 1
+
+)
+
+select * from deduplicated

@@ -1,0 +1,54 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'cftc__cme_open_interest') }}
+
+),
+
+renamed as (
+
+    select
+        cast(report_date as date) as report_date,
+        contract_market_code,
+        market_name,
+        open_interest_contracts,
+        -- 133741 Bitcoin (5 BTC / contract), 133742 Micro Bitcoin (0.1 BTC / contract)
+        coalesce(contract_size_btc, case contract_market_code when '133741' then 5.0 when '133742' then 0.1 end)
+            as contract_size_btc,
+        lev_money_long_contracts,
+        lev_money_short_contracts,
+        payload_sha256
+
+    from source
+
+),
+
+casted as (
+
+    select
+        cast(report_date as date) as report_date,
+        -- positions as of Tuesday are released on Friday 15:30 ET (~20:30 UTC): usable from that day's end,
+        -- so day D may use a report only when report_date + 3 days <= D
+        cast(report_date + interval 3 day as date) as available_from,
+        cast(contract_market_code as varchar) as contract_market_code,
+        cast(market_name as varchar) as market_name,
+        cast(open_interest_contracts as double) as open_interest_contracts,
+        cast(contract_size_btc as double) as contract_size_btc,
+        cast(open_interest_contracts * contract_size_btc as double) as oi_btc,
+        cast(lev_money_long_contracts * contract_size_btc as double) as lev_money_long_btc,
+        cast(lev_money_short_contracts * contract_size_btc as double) as lev_money_short_btc,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from renamed
+
+),
+
+deduplicated as (
+
+    select * from casted
+    qualify row_number() over (partition by contract_market_code, report_date order by payload_sha256) = 1
+
+)
+
+select * from deduplicated

@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'okx__funding') }}
+
+),
+
+renamed as (
+
+    select
+        inst_id as instrument,
+        funding_time,
+        funding_rate,
+        realized_rate,
+        payload_sha256
+
+    from source
+
+),
+
+casted as (
+
+    select
+        cast(instrument as varchar) as instrument,
+        cast(funding_time as timestamp) as funding_time,
+        cast(funding_rate as double) as funding_rate,
+        -- OKX BTC-USDT-SWAP settles every 8 h
+        cast(8 as integer) as funding_interval_hours,
+        cast(realized_rate as double) as realized_rate,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from renamed
+
+),
+
+deduplicated as (
+
+    select * from casted
+    qualify row_number() over (partition by instrument, funding_time order by payload_sha256) = 1
+
+)
+
+select * from deduplicated
