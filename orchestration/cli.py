@@ -1,4 +1,4 @@
-"""Command line: ``run`` materializes everything for a window in one run; ``verdict`` prints the latest days.
+"""Command line: ``run`` lands every feed for a window in one run, then builds the marts in a second; ``verdict`` prints the latest days.
 
 ``make run`` is ``python -m orchestration.cli run``: land every feed on the sample world (or live), build
 and gate the marts, publish, then print the verdict table from the published snapshot.
@@ -49,23 +49,48 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     return frame.rename(columns=VERDICT_COLUMNS).to_string(index=False)
 
 
-def run(window: Window, defs=None, instance=None):
-    """Materialize every asset (and run every check) for ``window`` in one in-process run."""
+class RefreshResult:
+    """The landing run and (when the landing succeeded) the marts run of one refresh, read as one."""
+
+    def __init__(self, runs: list):
+        self.runs = runs
+
+    @property
+    def success(self) -> bool:
+        return len(self.runs) == 2 and all(r.success for r in self.runs)
+
+    @property
+    def all_events(self) -> list:
+        return [event for r in self.runs for event in r.all_events]
+
+    def get_asset_materialization_events(self) -> list:
+        return [event for r in self.runs for event in r.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [evaluation for r in self.runs for evaluation in r.get_asset_check_evaluations()]
+
+
+def run(window: Window, defs=None, instance=None) -> RefreshResult:
+    """Land every feed for ``window`` in one run, then build, gate and publish the marts over it in a second
+    (what the schedule and the marts sensor do, in process)."""
     import dagster as dg
 
-    from orchestration.definitions import REFRESH_JOB, build_defs
-    from orchestration.partitions import range_tags
+    from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
+    from orchestration.partitions import range_tags, window_tags
 
     defs = defs or build_defs()
-    job = defs.resolve_job_def(REFRESH_JOB)
     if instance is None:
         instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, tags=range_tags(window), raise_on_error=False)
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
+    runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
+        instance=instance, tags=range_tags(window), raise_on_error=False)]
+    if runs[0].success:
+        runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
+            instance=instance, tags=window_tags(window), raise_on_error=False))
+    result = RefreshResult(runs)
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
     return result
 
 

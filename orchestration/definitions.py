@@ -1,4 +1,9 @@
-"""The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule."""
+"""The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule.
+
+Two jobs: ``land_feeds`` (partitioned: every feed for a day or a range, raw gates) and ``build_marts``
+(unpartitioned: dbt build over the same window, mart gates, publish). The schedule launches the landing;
+a run-status sensor launches the marts after it (see ``orchestration.sensors``); ``make run`` runs both.
+"""
 from __future__ import annotations
 
 import os
@@ -15,9 +20,12 @@ from orchestration.feeds import binance, bybit, cftc, deribit, dydx, okx
 from orchestration.partitions import DAILY
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
+from orchestration.sensors import marts_after_landing
 
 FEEDS = (binance, okx, bybit, deribit, dydx, cftc)  # connector modules; each exposes DATASETS
-REFRESH_JOB = "refresh_leverage_condition"
+LAND_JOB = "land_feeds"
+MARTS_JOB = "build_marts"
+RAW_GROUP = "raw"
 
 
 def _env(name: str, default: str):
@@ -37,15 +45,20 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
                             landing=(d.provider.name, d.name)) for d in datasets()]
     # the whole mart is published, so the whole mart is gated
     mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None) for name in PUBLISHED_MARTS]
-    refresh = dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all(), partitions_def=DAILY,
-                                  description="Land every feed, build and gate the marts, publish.")
+    raw = dg.AssetSelection.groups(RAW_GROUP)
+    land = dg.define_asset_job(LAND_JOB, selection=raw, partitions_def=DAILY,
+                               description="Land every feed for a day or a range of days; gate the raw tables.")
+    marts = dg.define_asset_job(MARTS_JOB, selection=dg.AssetSelection.all() - raw,
+                                description="dbt build over the window of the landing run it follows, "
+                                            "gate the marts, publish.")
     return dg.Definitions(
         assets=[*landing, build_dbt_assets(), published_marts],
         asset_checks=[*raw_gates, *mart_gates],
-        jobs=[refresh],
-        # 00:30 UTC, for the latest complete day
-        schedules=[dg.build_schedule_from_partitioned_job(refresh, hour_of_day=0, minute_of_hour=30,
+        jobs=[land, marts],
+        # 00:30 UTC, for the latest complete day; the marts follow through the sensor
+        schedules=[dg.build_schedule_from_partitioned_job(land, hour_of_day=0, minute_of_hour=30,
                                                           name="daily_refresh")],
+        sensors=[marts_after_landing(land, marts)],
         resources={**{
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),

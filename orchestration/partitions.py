@@ -27,17 +27,29 @@ def window_from_context(context) -> Window:
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
+#: the window of an unpartitioned run (the marts job), set from the landing run it follows
+WINDOW_START_TAG = "leverage/window_start"
+WINDOW_END_TAG = "leverage/window_end"
+
+
+def window_from_tags(tags) -> Window | None:
+    """A run's window from its tags: our window tags, else Dagster's partition range or single partition."""
+    for start, end in ((WINDOW_START_TAG, WINDOW_END_TAG), (RANGE_START_TAG, RANGE_END_TAG),
+                       (PARTITION_TAG, PARTITION_TAG)):
+        if start in tags and end in tags:
+            return window_from_keys(tags[start], tags[end])
+    return None
 
 
 def run_window(context, default: Window) -> Window:
-    """The window of the run an *unpartitioned* asset runs in: the landing assets' partition range (or
-    single partition) from the run's tags, else ``default`` (e.g. a plain materialization from the UI)."""
-    tags = context.run.tags
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        return window_from_keys(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
-    if PARTITION_TAG in tags:
-        return window_from_keys(tags[PARTITION_TAG], tags[PARTITION_TAG])
-    return default
+    """The window of the run an *unpartitioned* asset runs in, else ``default`` (e.g. a plain
+    materialization from the UI: everything up to the latest complete day)."""
+    return window_from_tags(context.run.tags) or default
+
+
+def window_tags(window: Window) -> dict[str, str]:
+    """Run tags giving an unpartitioned run (the marts job) its window."""
+    return {WINDOW_START_TAG: window.start.isoformat(), WINDOW_END_TAG: window.end.isoformat()}
 
 
 def range_tags(window: Window) -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 One ``dbt build`` per run covers the run's whole partition window (a backfill is one dbt call, never one
 per day); the window reaches the models as ``--vars`` built by :func:`dbt_build_args`. The dbt assets are
-not partitioned themselves: their tables are incremental over the run's window (read from the run's
-partition tags), and one materialization per model per run, instead of one per model per day, keeps a
-six-year backfill from spending minutes on Dagster event bookkeeping.
+not partitioned themselves: their tables are incremental over the run's window (read from the run's tags,
+see ``partitions.run_window``), and they run in their own unpartitioned job (``build_marts``), so a
+six-year backfill logs one event per model, not one per model per day.
 """
 
 import json

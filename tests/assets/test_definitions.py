@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.assets.dbt import dbt_build_args, dbt_vars
 from orchestration.feeds.base import Window
-from orchestration.partitions import DAILY, range_tags
+from orchestration.partitions import DAILY, range_tags, window_tags
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +44,41 @@ def test_gates_are_blocking_checks(defs):
     assert any(name.startswith(("unique_", "not_null_")) for name in specs)  # dbt tests became checks
 
 
-def test_daily_schedule_refreshes_the_latest_complete_day(defs):
+def test_daily_schedule_lands_the_latest_complete_day(defs):
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "30 0 * * *"
-    assert schedule.job.name == "refresh_leverage_condition"
+    assert schedule.job.name == "land_feeds"
     assert DAILY.start.date() == date(2021, 1, 1)
+
+
+def test_jobs_split_partitioned_landing_from_unpartitioned_marts(defs):
+    land, marts = defs.resolve_job_def("land_feeds"), defs.resolve_job_def("build_marts")
+    land_keys = {k.to_user_string() for k in land.asset_layer.executable_asset_keys}
+    mart_keys = {k.to_user_string() for k in marts.asset_layer.executable_asset_keys}
+    assert land_keys and all(k.startswith("raw/") for k in land_keys)
+    assert {"leverage_condition", "published/marts", "stg_binance__funding"} <= mart_keys
+    assert not land_keys & mart_keys
+    assert land.partitions_def == DAILY and marts.partitions_def is None
+
+
+def _sensor_requests(defs, tags, status=None):
+    sensor = defs.resolve_sensor_def("build_marts_after_landing")
+    landing_run = dg.DagsterRun(job_name="land_feeds", run_id="landing-run", tags=tags,
+                                status=status or dg.DagsterRunStatus.SUCCESS)
+    event = dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name="land_feeds")
+    with dg.instance_for_test() as instance:
+        context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
+                                                     dagster_run=landing_run, dagster_event=event)
+        return sensor(context)
+
+
+def test_marts_follow_a_successful_landing_over_its_window(defs):
+    request = _sensor_requests(defs, range_tags(Window(date(2024, 1, 2), date(2024, 2, 1))))
+    assert isinstance(request, dg.RunRequest) and request.run_key == "landing-run"
+    assert request.tags == window_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))
+    scheduled = _sensor_requests(defs, {"dagster/partition": "2024-02-15"})
+    assert scheduled.tags == window_tags(Window(date(2024, 2, 15), date(2024, 2, 15)))
+    assert isinstance(_sensor_requests(defs, {}), dg.SkipReason)
 
 
 def test_dbt_vars_and_args_are_built_from_the_window():
@@ -69,4 +99,6 @@ def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
     assert run_window(ctx(range_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))), default) == \
         Window(date(2024, 1, 2), date(2024, 2, 1))
     assert run_window(ctx({"dagster/partition": "2024-02-15"}), default) == Window(date(2024, 2, 15), date(2024, 2, 15))
+    assert run_window(ctx(window_tags(Window(date(2024, 1, 5), date(2024, 1, 9)))), default) == \
+        Window(date(2024, 1, 5), date(2024, 1, 9))
     assert run_window(ctx({}), default) == default
