@@ -42,8 +42,11 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         statuses = Counter(status for status, _ in result.statuses.values())
         context.log.info(f"{table}: {result.rows} rows from {result.pages} payload(s) for {window}; "
                          f"days by status {dict(statuses)}")
+        # A range run records this one result against every partition in it (Dagster has no per-partition
+        # results in a single-run backfill): a row count is per partition only when the window is one day.
+        rows = {"dagster/row_count": result.rows} if window.start == window.end else {"window_rows": result.rows}
         return dg.MaterializeResult(metadata={
-            "dagster/row_count": result.rows,
+            **rows,
             "window": str(window),
             "feed_status": "failed" if error else "ok",
             **({"error": error} if error else {}),
