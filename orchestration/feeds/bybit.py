@@ -23,8 +23,15 @@ CATEGORY = "linear"
 SYMBOL = "BTCUSDT"
 LAUNCH = date(2020, 3, 25)  # BTCUSDT linear perpetual
 RATE_LIMITED = 10006  # "Too many visits"
+
+
+def _rate_limited(response: HttpResponse) -> bool:
+    """Bybit answers an IP over its limit with HTTP 403, an API over its limit with retCode 10006."""
+    return response.status == 403 or str(response.json_object().get("retCode")) == str(RATE_LIMITED)
+
+
 # public market endpoints allow far more; stay polite
-PROVIDER = ProviderSpec("bybit", requests_per_second=5.0)
+PROVIDER = ProviderSpec("bybit", requests_per_second=5.0, rate_limited=_rate_limited)
 
 
 def _today(now: datetime) -> date:

@@ -20,13 +20,20 @@ from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest,
 
 INSTRUMENT = "BTC-PERPETUAL"
 API = "https://www.deribit.com/api/v2/public"
+RATE_LIMIT_CODE = 10028  # too_many_requests
+
+
+def _rate_limited(response: HttpResponse) -> bool:
+    error = response.json_object().get("error")
+    return isinstance(error, dict) and error.get("code") == RATE_LIMIT_CODE
+
+
 # Public (non-matching-engine) requests are credit-limited; a few a second stays well inside it.
-PROVIDER = ProviderSpec("deribit", requests_per_second=5.0)
+PROVIDER = ProviderSpec("deribit", requests_per_second=5.0, rate_limited=_rate_limited)
 HOUR_MS = 3_600_000
 FUNDING_FIRST_DAY = date(2020, 1, 1)
 MAX_HOURS_PER_CALL = 744  # get_funding_rate_history returns at most 744 hourly rows
 SNAPSHOT_GRACE = timedelta(hours=6)  # a day's closing OI snapshot: taken in [day end, day end + 6 h)
-RATE_LIMIT_CODE = 10028
 
 
 class DeribitDataset(Dataset):

@@ -7,6 +7,7 @@ request goes is the *transport*'s business: live HTTP, the in-process sample wor
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -53,6 +54,16 @@ class HttpResponse:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def json_object(self) -> dict:
+        """The body as a JSON object, or {} when it is not one (for peeking at error envelopes)."""
+        if self.body[:1] != b"{":
+            return {}
+        try:
+            payload = json.loads(self.body)
+        except ValueError:
+            return {}
+        return payload if isinstance(payload, dict) else {}
+
 
 class Transport(Protocol):
     """Sends one request and returns the response; raises ``OSError`` on network failure."""
@@ -92,6 +103,9 @@ class ProviderSpec:
     api_key_env: str | None = None  # environment variable holding the key, if any
     api_key_header: str | None = None  # send the key in this header ...
     api_key_param: str | None = None  # ... or in this query parameter
+    #: providers that say "slow down" in their own way (Bybit: HTTP 403 or retCode 10006; Deribit: error
+    #: 10028): such answers are retried with backoff like a 429
+    rate_limited: Callable[["HttpResponse"], bool] | None = None
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -173,8 +187,8 @@ class FeedClient:
     def send(self, request: HttpRequest) -> HttpResponse:
         """Send with retries; return a 2xx/3xx/4xx response, or raise ``FeedHttpError``.
 
-        429 and 5xx are retried with exponential backoff (jittered, capped) unless the provider said
-        how long to wait; other 4xx are returned for the connector to interpret (a provider's error
+        429, 5xx and the provider's own rate-limit answers (``ProviderSpec.rate_limited``) are retried
+        with exponential backoff (jittered, capped) unless the provider said how long to wait; other 4xx are returned for the connector to interpret (a provider's error
         body often says more than its status).
         """
         sent = self._authorised(request)
@@ -187,9 +201,11 @@ class FeedClient:
             except OSError as exc:  # timeouts and connection errors are OSError subclasses
                 last, wait = f"network error: {self.redact(str(exc))}", None
             else:
-                if response.status not in RETRYABLE_STATUS:
+                limited = self._rate_limited(response)
+                if response.status not in RETRYABLE_STATUS and not limited:
                     return response
-                last = f"HTTP {response.status}: {self.redact(response.text()[:200])}"
+                last = (f"{'rate limited, ' if limited else ''}HTTP {response.status}: "
+                        f"{self.redact(response.text()[:200])}")
                 wait = retry_after_seconds(response.headers)
             if attempt == self.max_retries:
                 break
@@ -199,6 +215,9 @@ class FeedClient:
                         attempt + 1, self.max_retries, wait)
             self._sleep(wait)
         raise FeedHttpError(self.spec.name, f"gave up after {self.max_retries + 1} attempts on {shown}: {last}")
+
+    def _rate_limited(self, response: HttpResponse) -> bool:
+        return bool(self.spec.rate_limited and self.spec.rate_limited(response))
 
     def get(self, url: str, params: Mapping[str, object] | None = None,
             headers: Mapping[str, str] | None = None) -> HttpResponse:

@@ -111,3 +111,29 @@ def test_rate_limiter_spaces_requests():
     for _ in range(3):
         limiter.wait()
     assert slept == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("provider, limited", [
+    ("bybit", HttpResponse(403, b"<html>403 Forbidden</html>")),
+    ("bybit", HttpResponse(200, b'{"retCode":10006,"retMsg":"Too many visits!","result":{}}')),
+    ("deribit", HttpResponse(400, b'{"jsonrpc":"2.0","error":{"code":10028,"message":"too_many_requests"}}')),
+])
+def test_a_providers_own_rate_limit_answer_is_retried_like_a_429(provider, limited):
+    from importlib import import_module
+
+    spec = import_module(f"orchestration.feeds.{provider}").PROVIDER
+    transport = ScriptedTransport(limited, HttpResponse(200, b'{"ok": true}'))
+    c, sleeps = client(transport, spec=spec)
+    assert c.get("https://api.example.test/x").status == 200 and len(sleeps) == 1
+    # once the retries are spent: a clear error naming the provider and the answer
+    c, _ = client(ScriptedTransport(*[limited] * 3), spec=spec, max_retries=2)
+    with pytest.raises(FeedHttpError, match=f"{provider}.*gave up after 3 attempts.*rate limited"):
+        c.get("https://api.example.test/x")
+
+
+def test_other_error_answers_are_not_retried():
+    import orchestration.feeds.bybit as bybit
+
+    transport = ScriptedTransport(HttpResponse(200, b'{"retCode":10001,"retMsg":"params error","result":{}}'))
+    c, sleeps = client(transport, spec=bybit.PROVIDER)
+    assert c.get("https://api.example.test/x").status == 200 and sleeps == []  # the connector reports it
