@@ -89,6 +89,7 @@ def mart_frame(days: int = 10, start: str = "2024-03-01") -> pd.DataFrame:
             "oi_usd_total": 30e9,
             "crypto_native_share_of_oi": 0.9,
             "oi_venues_present": "binance,bybit,cme,deribit,dydx,okx",
+            "oi_venues_carried": "",
             "funding_venues_present": "binance,bybit,deribit,dydx,okx",
             "funding_8h_oi_weighted": 0.0001,
             "funding_p90_trailing_365d": [None] * (n // 2) + [0.0003] * (n - n // 2),

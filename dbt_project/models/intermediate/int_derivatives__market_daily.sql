@@ -1,6 +1,7 @@
 {#-
   Market-wide open interest per UTC day, POINT IN TIME (day D uses only rows up to D's end):
-    - per venue the day-end OI (last hourly observation of the day; CME: the latest released CFTC report);
+    - per venue the day-end OI (last hourly observation of the day; CME: the latest released CFTC report;
+      a crypto venue missing for a day: its last observed value for up to oi_carry_forward_days days);
     - crypto-native / CME / total sums of the venues present (these jump when a venue appears or vanishes);
     - oi_index_usd, a LIKE-FOR-LIKE chain-linked index: the day-over-day link is computed only over the venues
       present on both D-1 and D, so a venue appearing (OKX at its 180-day history limit, Deribit's recent days)
@@ -48,12 +49,32 @@ venue_daily as (
 
 ),
 
+-- a crypto venue missing for a day (a failed feed, a provider gap) keeps its last observed day-end OI for
+-- up to oi_carry_forward_days days, flagged: total OI does not drop because a feed did. Only earlier days
+-- are read (point in time); a venue never seen before is not invented.
+crypto_oi_filled as (
+
+    select
+        d.date,
+        v.venue,
+        last_value(o.oi_usd ignore nulls) over carry as oi_usd,
+        last_value(o.date ignore nulls) over carry as observed_date
+
+    from (select distinct date from venue_daily) as d
+    cross join (select distinct venue from venue_daily where oi_usd is not null) as v
+    left join venue_daily as o on o.date = d.date and o.venue = v.venue and o.oi_usd is not null
+    window carry as (partition by v.venue order by d.date rows between unbounded preceding and current row)
+
+),
+
 -- day-end OI per venue, CME included (its weekly value carried between releases)
 venue_oi as (
 
-    select date, venue, oi_usd, false as is_cme from venue_daily where oi_usd is not null
+    select date, venue, oi_usd, observed_date < date as is_carried, false as is_cme
+    from crypto_oi_filled
+    where observed_date is not null and date - observed_date <= {{ var('oi_carry_forward_days') | int }}
     union all
-    select date, 'cme', oi_usd_cme, true from cme where oi_usd_cme is not null
+    select date, 'cme', oi_usd_cme, false, true from cme where oi_usd_cme is not null
 
 ),
 
@@ -61,8 +82,8 @@ venue_oi_linked as (
 
     select
         *,
-        -- the same venue's OI on the previous calendar day (null when absent that day)
-        max(oi_usd) over (
+        -- the same venue's OI observed on the previous calendar day (null when absent or carried that day)
+        max(case when not is_carried then oi_usd end) over (
             partition by venue order by date range between interval 1 day preceding and interval 1 day preceding
         ) as oi_usd_prev_day
 
@@ -78,14 +99,17 @@ oi_daily as (
         sum(oi_usd order by venue) filter (where not is_cme) as oi_usd_crypto_native,
         sum(oi_usd order by venue) filter (where is_cme) as oi_usd_cme,
         sum(oi_usd order by venue) as oi_usd_total,
-        -- like-for-like link: venues present on both days only; 1 (no change) when none is
+        -- like-for-like link: venues observed on both days only (a carried value is no observation);
+        -- 1 (no change) when none is
         coalesce(
-            sum(oi_usd order by venue) filter (where oi_usd_prev_day is not null)
-                / nullif(sum(oi_usd_prev_day order by venue) filter (where oi_usd_prev_day is not null), 0),
+            sum(oi_usd order by venue) filter (where oi_usd_prev_day is not null and not is_carried)
+                / nullif(sum(oi_usd_prev_day order by venue)
+                    filter (where oi_usd_prev_day is not null and not is_carried), 0),
             1.0
         ) as oi_link,
-        count(*) filter (where oi_usd_prev_day is not null) as oi_venues_linked,
-        array_to_string(list(venue order by venue), ',') as oi_venues_present
+        count(*) filter (where oi_usd_prev_day is not null and not is_carried) as oi_venues_linked,
+        array_to_string(list(venue order by venue), ',') as oi_venues_present,
+        array_to_string(list(venue order by venue) filter (where is_carried), ',') as oi_venues_carried
 
     from venue_oi_linked
     group by date
@@ -120,7 +144,7 @@ funding_daily as (
 -- (venue, dataset) observations and the share of the day they cover
 presence as (
 
-    select date, venue, 'open_interest' as dataset, 1.0 as share from venue_oi
+    select date, venue, 'open_interest' as dataset, 1.0 as share from venue_oi where not is_carried
     union all
     select date, venue, 'funding', least(funding_fresh_hours / 24.0, 1.0)
     from venue_daily where funding_fresh_hours > 0
@@ -175,6 +199,7 @@ final as (
         cast(o.oi_venues_linked as integer) as oi_venues_linked,
         cast(round(o.oi_index_raw, 6) as double) as oi_index_usd,
         cast(coalesce(o.oi_venues_present, '') as varchar) as oi_venues_present,
+        cast(coalesce(o.oi_venues_carried, '') as varchar) as oi_venues_carried,
         cast(coalesce(f.funding_venues_present, '') as varchar) as funding_venues_present,
         cast(array_to_string(list_sort(list_transform(coalesce(c.present, []),
             lambda x: case when x = 'binance_spot' then 'binance' else x end).list_distinct()), ',') as varchar)

@@ -74,6 +74,7 @@ days as (
         -- the OI condition reads the like-for-like index (the total jumps when a venue appears or vanishes)
         m.oi_index_usd as oi_index,
         m.oi_venues_present,
+        m.oi_venues_carried,
         m.funding_venues_present,
         m.sources_present,
         m.data_completeness,
@@ -275,6 +276,7 @@ final as (
             case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end
         ) as varchar) as cancellations,
         cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
+        cast(coalesce(oi_venues_carried, '') as varchar) as oi_venues_carried,
         cast(coalesce(funding_venues_present, '') as varchar) as funding_venues_present,
         cast(coalesce(sources_present, '') as varchar) as sources_present,
         cast(coalesce(data_completeness, 0) as double) as data_completeness,
