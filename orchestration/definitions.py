@@ -7,6 +7,7 @@ a run-status sensor launches the marts after it (see ``orchestration.sensors``);
 from __future__ import annotations
 
 import os
+from datetime import timedelta, timezone
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -17,7 +18,7 @@ from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
 from orchestration.feeds import binance, bybit, cftc, deribit, dydx, okx
-from orchestration.partitions import DAILY
+from orchestration.partitions import DAILY, RELAND_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
@@ -35,6 +36,21 @@ def _env(name: str, default: str):
 
 def datasets():
     return [dataset for feed in FEEDS for dataset in feed.DATASETS.values()]
+
+
+def daily_refresh(land_job) -> dg.ScheduleDefinition:
+    """00:30 UTC: land the last ``RELAND_DAYS`` days up to the latest complete one, in one run; the marts
+    follow through the sensor."""
+
+    @dg.schedule(job=land_job, cron_schedule="30 0 * * *", execution_timezone="UTC", name="daily_refresh",
+                 description=f"Land the {RELAND_DAYS} days up to the latest complete UTC day (late data and "
+                             "failed days fill in); the marts follow.")
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        latest = (context.scheduled_execution_time.astimezone(timezone.utc) - timedelta(days=1)).date()
+        window = scheduled_window(latest)
+        return dg.RunRequest(run_key=latest.isoformat(), tags=range_tags(window))
+
+    return _schedule
 
 
 def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
@@ -55,9 +71,7 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
         assets=[*landing, build_dbt_assets(), published_marts],
         asset_checks=[*raw_gates, *mart_gates],
         jobs=[land, marts],
-        # 00:30 UTC, for the latest complete day; the marts follow through the sensor
-        schedules=[dg.build_schedule_from_partitioned_job(land, hour_of_day=0, minute_of_hour=30,
-                                                          name="daily_refresh")],
+        schedules=[daily_refresh(land)],
         sensors=[marts_after_landing(land, marts)],
         resources={**{
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),

@@ -1,7 +1,7 @@
 """The one daily partitioning every asset shares, and the window a run covers."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -12,6 +12,10 @@ from orchestration.feeds.base import Window
 DAILY = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="UTC")
 #: a backfill of a range is one run over the range, never one run per day
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+#: the daily run re-lands this many days ending with the latest complete one: data that arrives late (the
+#: CFTC report of a Tuesday is out on Friday, later in a holiday week) and days a feed failed on fill in
+#: by themselves, and re-landing a day that is already complete changes nothing
+RELAND_DAYS = 8
 
 
 def window_from_keys(start_key: str, end_key: str) -> Window:
@@ -45,6 +49,12 @@ def run_window(context, default: Window) -> Window:
     """The window of the run an *unpartitioned* asset runs in, else ``default`` (e.g. a plain
     materialization from the UI: everything up to the latest complete day)."""
     return window_from_tags(context.run.tags) or default
+
+
+def scheduled_window(latest_complete_day: date, days: int = RELAND_DAYS) -> Window:
+    """The window the daily run lands: the last ``days`` days up to the latest complete one."""
+    start = max(PARTITIONS_START, latest_complete_day - timedelta(days=days - 1))
+    return Window(start, latest_complete_day)
 
 
 def window_tags(window: Window) -> dict[str, str]:

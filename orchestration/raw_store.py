@@ -149,7 +149,7 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
             days = sorted(servable)
             marks = ", ".join("?" * len(days))
             _replace(con, result.table, columns, frame, f"partition_date IN ({marks})", days)
-        _write_statuses(con, dataset, window, result.statuses)
+        _write_statuses(con, dataset, window, result.table, result.statuses)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -180,15 +180,27 @@ def _statuses(dataset: Dataset, window: Window, servable: set[date], rows_per_da
     return out
 
 
-def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window,
+def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, table: str,
                     statuses: dict[date, tuple[str, str | None]]) -> None:
+    """Record each day's outcome, except that a day the provider no longer serves but which holds rows
+    from an earlier landing keeps that landing's status: the table describes what the raw table holds."""
+    unavailable = [day for day, (status, _) in statuses.items() if status == "unavailable"]
+    if unavailable:
+        marks = ", ".join("?" * len(unavailable))
+        kept = {row[0] for row in con.execute(
+            f"SELECT DISTINCT partition_date FROM {table} WHERE partition_date IN ({marks})", unavailable).fetchall()}
+        statuses = {day: outcome for day, outcome in statuses.items() if day not in kept}
+    if not statuses:
+        return
     landed_at = datetime.now(timezone.utc).replace(tzinfo=None)
     frame = pd.DataFrame([{"provider": dataset.provider.name, "dataset": dataset.name, "partition_date": day,
                            "status": status, "error": error, "landed_at": landed_at}
                           for day, (status, error) in statuses.items()], columns=list(STATUS_COLUMNS))
+    days = sorted(statuses)
+    marks = ", ".join("?" * len(days))
     _replace(con, STATUS_TABLE, STATUS_COLUMNS, frame,
-             "provider = ? AND dataset = ? AND partition_date BETWEEN ? AND ?",
-             [dataset.provider.name, dataset.name, window.start, window.end])
+             f"provider = ? AND dataset = ? AND partition_date IN ({marks})",
+             [dataset.provider.name, dataset.name, *days])
 
 
 def landing_statuses(con: duckdb.DuckDBPyConnection, provider: str, dataset: str, start: date,

@@ -44,11 +44,25 @@ def test_gates_are_blocking_checks(defs):
     assert any(name.startswith(("unique_", "not_null_")) for name in specs)  # dbt tests became checks
 
 
-def test_daily_schedule_lands_the_latest_complete_day(defs):
+def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
+    from datetime import datetime, timezone
+
     schedule = defs.resolve_schedule_def("daily_refresh")
-    assert schedule.cron_schedule == "30 0 * * *"
+    assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.job.name == "land_feeds"
     assert DAILY.start.date() == date(2021, 1, 1)
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(
+            2024, 3, 2, 0, 30, tzinfo=timezone.utc))
+        (request,) = schedule.evaluate_tick(context).run_requests
+    # Tuesday 02-27's CFTC report is out on Friday 03-01: the run at 03-02 00:30 still covers 02-27
+    assert range_tags(Window(date(2024, 2, 23), date(2024, 3, 1))).items() <= request.tags.items()
+    assert request.run_key == "2024-03-01"
+    keys = DAILY.get_partition_keys_in_range(dg.PartitionKeyRange("2024-02-23", "2024-03-01"))
+    assert len(keys) == 8  # a valid range of the job's partitions
+    from orchestration.partitions import scheduled_window
+
+    assert scheduled_window(date(2021, 1, 3)) == Window(date(2021, 1, 1), date(2021, 1, 3))  # not before the start
 
 
 def test_jobs_split_partitioned_landing_from_unpartitioned_marts(defs):

@@ -137,10 +137,14 @@ class FirstDayOnly(binance.Funding):
         return day == date(2021, 1, 1)
 
 
-def test_days_a_provider_no_longer_serves_are_unavailable_and_keep_their_rows(tmp_path, con):
+def test_days_a_provider_no_longer_serves_keep_their_rows_and_status(tmp_path, con):
     raw = tmp_path / "raw"
     land(binance.Funding(), Window(date(2021, 1, 1), date(2021, 1, 2)), client(FundingServer()), raw, con, NOW)
-    result = land(FirstDayOnly(), Window(date(2021, 1, 1), date(2021, 1, 2)), client(FundingServer()), raw, con, NOW)
+    landed_at = con.execute("SELECT landed_at FROM raw._landing_status WHERE partition_date = '2021-01-02'").fetchone()
+    result = land(FirstDayOnly(), Window(date(2021, 1, 1), date(2021, 1, 3)), client(FundingServer()), raw, con, NOW)
     assert result.error is None
-    assert statuses(con) == {date(2021, 1, 1): "landed", date(2021, 1, 2): "unavailable"}
+    # 01-02 holds the earlier landing's rows, so it keeps that landing's status; 01-03 never had any
+    assert statuses(con) == {date(2021, 1, 1): "landed", date(2021, 1, 2): "landed", date(2021, 1, 3): "unavailable"}
+    assert con.execute("SELECT landed_at FROM raw._landing_status WHERE partition_date = '2021-01-02'").fetchone() \
+        == landed_at
     assert con.execute("SELECT count(*) FROM raw.binance__funding WHERE partition_date = '2021-01-02'").fetchone()[0] == 3
