@@ -1,6 +1,7 @@
 {#-
   CME Bitcoin futures open interest per UTC day, POINT IN TIME: day D carries the latest CFTC report
-  RELEASED by the end of D (available_from = report_date + 3 days <= D), standard (5 BTC) + micro (0.1 BTC)
+  RELEASED by the end of D (available_from <= D: the report week's Friday, its next Monday in a federal-holiday
+  week; see stg_cftc__cme_open_interest), standard (5 BTC) + micro (0.1 BTC)
   contracts, valued at D's spot close. Small (one row a day): rebuilt in full each run up to end_date.
 -#}
 {%- set max_age = var('cme_max_report_age_days') | int -%}

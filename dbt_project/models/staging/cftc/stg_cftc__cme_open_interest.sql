@@ -24,13 +24,29 @@ renamed as (
 
 ),
 
+-- positions as of Tuesday are released on Friday 15:30 ET (~20:30 UTC), usable from that day's end; in a
+-- week with a federal holiday (Monday to Friday) the release moves to the next Monday
+released as (
+
+    select
+        renamed.*,
+        cast(date_trunc('week', report_date) as date) as report_week_monday,
+        exists (
+            select 1 from {{ us_federal_holidays(2017, 2035) }} as holidays
+            where holidays.day between cast(date_trunc('week', renamed.report_date) as date)
+                and cast(date_trunc('week', renamed.report_date) as date) + 4
+        ) as holiday_week
+
+    from renamed
+
+),
+
 casted as (
 
     select
         cast(report_date as date) as report_date,
-        -- positions as of Tuesday are released on Friday 15:30 ET (~20:30 UTC): usable from that day's end,
-        -- so day D may use a report only when report_date + 3 days <= D
-        cast(report_date + interval 3 day as date) as available_from,
+        -- day D may use a report only when available_from <= D
+        cast(report_week_monday + case when holiday_week then 7 else 4 end as date) as available_from,
         cast(contract_market_code as varchar) as contract_market_code,
         cast(market_name as varchar) as market_name,
         cast(open_interest_contracts as double) as open_interest_contracts,
@@ -40,7 +56,7 @@ casted as (
         cast(lev_money_short_contracts * contract_size_btc as double) as lev_money_short_btc,
         cast(payload_sha256 as varchar) as payload_sha256
 
-    from renamed
+    from released
 
 ),
 
