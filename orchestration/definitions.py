@@ -43,6 +43,7 @@ def daily_refresh(land_job) -> dg.ScheduleDefinition:
     follow through the sensor."""
 
     @dg.schedule(job=land_job, cron_schedule="30 0 * * *", execution_timezone="UTC", name="daily_refresh",
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
                  description=f"Land the {RELAND_DAYS} days up to the latest complete UTC day (late data and "
                              "failed days fill in); the marts follow.")
     def _schedule(context: dg.ScheduleEvaluationContext):

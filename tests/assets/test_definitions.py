@@ -50,6 +50,7 @@ def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.job.name == "land_feeds"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING  # refreshes as soon as a daemon runs
     assert DAILY.start.date() == date(2021, 1, 1)
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(
