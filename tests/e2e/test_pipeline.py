@@ -264,3 +264,40 @@ def test_a_venue_missing_for_a_day_is_carried_not_dropped(built, monkeypatch, tm
     assert bybit > 0.1 * before[0] and abs(total - before[0]) < 0.25 * bybit
     assert index == pytest.approx(before[1], rel=0.05)
     assert completeness < before[4]
+
+
+def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(built, monkeypatch, tmp_path):
+    """The 00:30 tick of 2024-03-02 as the daemon would run it: the schedule's request lands 02-23..03-01 in
+    one run (the Tuesday 02-27 CFTC report, out on Friday, and Deribit's closing OI of 03-01 included), the
+    sensor turns the successful landing into a marts run over the same window, and the mart is unchanged."""
+    from datetime import datetime, timezone
+
+    from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
+
+    warehouse, _ = built
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    configure(monkeypatch, copy)
+    mart_sql = "SELECT * FROM leverage_condition ORDER BY date"
+    before = rows(copy / "published" / "marts.duckdb", mart_sql)
+    defs = build_defs()
+    instance = dg.DagsterInstance.ephemeral()
+    tick = dg.build_schedule_context(instance=instance,
+                                     scheduled_execution_time=datetime(2024, 3, 2, 0, 30, tzinfo=timezone.utc))
+    (request,) = defs.resolve_schedule_def("daily_refresh").evaluate_tick(tick).run_requests
+    landing = defs.resolve_job_def(LAND_JOB).execute_in_process(instance=instance, tags=request.tags)
+    assert landing.success
+    landed = {(e.materialization.asset_key.to_user_string(), e.materialization.partition)
+              for e in landing.get_asset_materialization_events()}
+    assert ("raw/cftc__cme_open_interest", "2024-02-27") in landed and len(landed) == 8 * len(datasets())
+    sensor = defs.resolve_sensor_def("build_marts_after_landing")
+    context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
+                                                 dagster_run=landing.dagster_run,
+                                                 dagster_event=landing.get_run_success_event())
+    follow_up = sensor(context)
+    assert isinstance(follow_up, dg.RunRequest) and follow_up.tags["leverage/window_start"] == "2024-02-23"
+    marts = defs.resolve_job_def(MARTS_JOB).execute_in_process(instance=instance, tags=follow_up.tags)
+    assert marts.success
+    db = copy / "leverage.duckdb"
+    assert rows(db, "SELECT count(*) FROM raw.deribit__open_interest WHERE partition_date = '2024-03-01'")[0][0] > 0
+    assert rows(copy / "published" / "marts.duckdb", mart_sql) == before  # re-landing complete days changes nothing
