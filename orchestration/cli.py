@@ -18,6 +18,7 @@ VERDICT_COLUMNS = {
     "date": "date",
     "price_close_usd": "price",
     "oi_usd_total": "OI $bn",
+    "crypto_native_share_of_oi": "native %",
     "funding_8h_oi_weighted": "funding %/8h",
     "funding_p90_trailing_365d": "P90 %/8h",
     "funding_hours_above_p90": "h > P90",
@@ -25,6 +26,7 @@ VERDICT_COLUMNS = {
     "conditions_met": "conds",
     "regime": "regime",
     "position_size_multiplier": "multiplier",
+    "data_completeness": "complete",
 }
 
 
@@ -46,6 +48,9 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     for col in ("funding_8h_oi_weighted", "funding_p90_trailing_365d"):
         frame[col] = (frame[col] * 100).map(lambda v: "" if v != v else f"{v:.4f}")
     frame["position_size_multiplier"] = frame["position_size_multiplier"].map("{:.2f}".format)
+    frame["crypto_native_share_of_oi"] = (frame["crypto_native_share_of_oi"] * 100).map(
+        lambda v: "" if v != v else f"{v:.0f}")
+    frame["data_completeness"] = frame["data_completeness"].map("{:.0%}".format)
     return frame.rename(columns=VERDICT_COLUMNS).to_string(index=False)
 
 

@@ -75,7 +75,9 @@ def test_run_lands_gates_builds_and_publishes(built):
     assert [r[0] for r in mart] == WINDOW.days()  # one row per day of the window
     assert all(r[1] > 0 and r[2] > 0 and r[3] in (0.5, 1.0) for r in mart)
     assert (warehouse / "published" / "leverage_condition.parquet").exists()
-    assert "multiplier" in verdict_table(warehouse / "published", days=5)
+    table = verdict_table(warehouse / "published", days=5).splitlines()
+    assert len(table) == 6 and {"multiplier", "native", "complete"} <= set(table[0].split())
+    assert table[-1].split()[0] == WINDOW.end.isoformat()
 
 
 def test_raw_tables_hold_every_day_of_the_window(built):
