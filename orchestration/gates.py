@@ -95,6 +95,10 @@ class GateReport:
                 meta[key] = observed if isinstance(observed, (int, float, str, bool)) else str(observed)
         return meta
 
+    def failures_by_expectation(self) -> dict[tuple[str, str | None], FailedExpectation]:
+        """The failed expectations keyed by (type, column): what broke, to look up by name."""
+        return {(f.type, f.column): f for f in self.failed}
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

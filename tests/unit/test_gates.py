@@ -112,10 +112,6 @@ GOOD = {
 }
 
 
-def failures(report: gates.GateReport) -> dict[tuple[str, str | None], gates.FailedExpectation]:
-    return {(f.type, f.column): f for f in report.failed}
-
-
 # ------------------------------------------------------------------------------------------ suites
 
 
@@ -170,7 +166,7 @@ def test_corrupted_funding_fails_naming_each_expectation_and_its_rows():
     report = gates.validate(df, "raw_binance__funding")
     assert not report.success
     assert report.row_count == 9
-    f = failures(report)
+    f = report.failures_by_expectation()
     assert f[("expect_column_values_to_be_between", "funding_rate")].unexpected_count == 1
     assert f[("expect_column_values_to_be_between", "funding_rate")].sample_values == [0.5]
     assert f[("expect_column_values_to_not_be_null", "funding_rate")].unexpected_count == 1
@@ -201,7 +197,7 @@ def test_corrupted_open_interest_fails():
     df.loc[3, "source"] = "scraped"
     df = pd.concat([df, dup], ignore_index=True)
     report = gates.validate(df, "raw_binance__open_interest")
-    f = failures(report)
+    f = report.failures_by_expectation()
     assert not report.success
     assert f[("expect_column_values_to_be_between", "sum_open_interest")].unexpected_count == 1
     assert f[("expect_column_values_to_be_between", "sum_open_interest")].sample_values == [-5.0]
@@ -216,7 +212,7 @@ def test_corrupted_klines_fail():
     df.loc[5, "open_time"] = df.loc[6, "open_time"]  # duplicate candle
     df.loc[7, "close"] = 0.0
     report = gates.validate(df, "raw_binance__spot_klines")
-    f = failures(report)
+    f = report.failures_by_expectation()
     assert f[("expect_column_pair_values_a_to_be_greater_than_b", "high,low")].unexpected_count == 1
     assert f[("expect_column_values_to_be_unique", "open_time")].unexpected_count == 2
     assert f[("expect_column_values_to_be_between", "close")].unexpected_count == 1
@@ -229,7 +225,7 @@ def test_corrupted_mart_fails_on_multiplier_and_regime():
     df.loc[2, "regime"] = "panic"
     df.loc[3, "date"] = df.loc[4, "date"]
     report = gates.validate(df, "leverage_condition")
-    f = failures(report)
+    f = report.failures_by_expectation()
     assert not report.success
     assert f[("expect_column_values_to_be_between", "position_size_multiplier")].unexpected_count == 2
     assert f[("expect_column_values_to_be_in_set", "regime")].sample_values == ["panic"]
@@ -245,7 +241,7 @@ def test_mart_tolerates_null_trailing_p90_and_extra_columns():
 
 def test_a_missing_column_fails_with_an_explanation():
     report = gates.validate(funding_frame().drop(columns=["funding_rate"]), "raw_binance__funding")
-    f = failures(report)
+    f = report.failures_by_expectation()
     assert not report.success
     assert ("expect_column_to_exist", "funding_rate") in f
     assert "does not exist" in (f[("expect_column_values_to_not_be_null", "funding_rate")].error or "")
