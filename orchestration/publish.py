@@ -55,10 +55,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> tuple[
     wherever dbt put it (a single match in any schema)."""
     if "." in table:
         schema, name = table.rsplit(".", 1)
-        candidates = [schema]
     else:
         schema, name = None, table
-        candidates = []
     rows = con.execute(
         "select table_schema from information_schema.tables where table_catalog = ? and table_name = ?",
         [catalog, name],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list, to_ms
-from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.bybit.com"
 CATEGORY = "linear"
@@ -61,13 +61,8 @@ class BybitDataset(Dataset):
         if response.status == 403:
             raise FeedHttpError(self.provider.name, f"rate limited (HTTP 403) on {request.path}: "
                                 f"{response.text()[:200]}", dataset=self.name)
-        payload = None
-        if response.body[:1] == b"{":
-            try:
-                payload = load_json(self, response.body)
-            except FeedParseError:  # an unreadable body is for parse() (or the status) to report
-                payload = None
-        if isinstance(payload, dict) and "retCode" in payload and str(payload["retCode"]) != "0":
+        payload = response.json_object()  # an unreadable body is for parse() (or the status) to report
+        if "retCode" in payload and str(payload["retCode"]) != "0":
             code, msg = payload["retCode"], payload.get("retMsg")
             what = "rate limited" if str(code) == str(RATE_LIMITED) else "error"
             raise FeedHttpError(self.provider.name, f"{what}: retCode {code} on {request.path} "

@@ -20,7 +20,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list
-from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
 # Socrata throttles anonymous callers hardest; an optional app token (redacted by the client) lifts that.
@@ -84,14 +84,10 @@ class CmeOpenInterest(Dataset):
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """Socrata errors are ``{"code", "error": true, "message"}``; name the code and the message."""
-        if response.body[:1] == b"{":
-            try:
-                payload = load_json(self, response.body)
-            except FeedParseError:  # not JSON after all: the status check below still applies
-                payload = None
-            if isinstance(payload, dict) and (payload.get("error") or response.status >= 400):
-                raise FeedHttpError(self.provider.name, f"HTTP {response.status} {payload.get('code', '')}: "
-                                    f"{payload.get('message', payload)!s:.300}", dataset=self.name)
+        payload = response.json_object()  # not JSON: the status check below still applies
+        if payload and (payload.get("error") or response.status >= 400):
+            raise FeedHttpError(self.provider.name, f"HTTP {response.status} {payload.get('code', '')}: "
+                                f"{payload.get('message', payload)!s:.300}", dataset=self.name)
         super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:

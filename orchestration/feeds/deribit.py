@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list
-from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
 API = "https://www.deribit.com/api/v2/public"
@@ -41,16 +41,11 @@ class DeribitDataset(Dataset):
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """JSON-RPC errors may come with HTTP 200 or 400: report the code and message either way."""
-        if response.body[:1] == b"{":
-            try:
-                payload = load_json(self, response.body)
-            except FeedParseError:  # not JSON: fall back to the status check below
-                payload = None
-            if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-                err = payload["error"]
-                hint = " (rate limited: too_many_requests)" if err.get("code") == RATE_LIMIT_CODE else ""
-                raise FeedHttpError(self.provider.name, f"error {err.get('code')} on {request.path}: "
-                                    f"{err.get('message')}{hint} (HTTP {response.status})", dataset=self.name)
+        err = response.json_object().get("error")  # not JSON: the status check below applies
+        if isinstance(err, dict):
+            hint = " (rate limited: too_many_requests)" if _rate_limited(response) else ""
+            raise FeedHttpError(self.provider.name, f"error {err.get('code')} on {request.path}: "
+                                f"{err.get('message')}{hint} (HTTP {response.status})", dataset=self.name)
         super().check(request, response)
 
     def result(self, body: bytes, what: str) -> tuple[list, dict]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list, to_ms
-from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 TICKER = "BTC-USD"
 API = "https://indexer.dydx.trade/v4"
@@ -54,12 +54,8 @@ class DydxDataset(Dataset):
         return served.start_ms, min(served.end_ms - 1, to_ms(now))
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if response.status >= 400 and response.body[:1] == b"{":
-            try:
-                payload = load_json(self, response.body)
-            except FeedParseError:
-                payload = None
-            errors = payload.get("errors") if isinstance(payload, dict) else None
+        if response.status >= 400:
+            errors = response.json_object().get("errors")
             if isinstance(errors, list) and errors:
                 msgs = "; ".join(str(e.get("msg", e)) if isinstance(e, dict) else str(e) for e in errors)
                 raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {msgs}",

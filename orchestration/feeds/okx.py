@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list, to_ms
-from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://www.okx.com"
 INST_ID = "BTC-USDT-SWAP"
@@ -36,13 +36,8 @@ class OkxDataset(Dataset):
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """OKX errors are ``code != "0"``, with HTTP 200 (51001) as well as 4xx/429 (50011)."""
-        payload = None
-        if response.body[:1] == b"{":
-            try:
-                payload = load_json(self, response.body)
-            except FeedParseError:  # an unreadable body is for parse() (or the status) to report
-                payload = None
-        if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
+        payload = response.json_object()  # an unreadable body is for parse() (or the status) to report
+        if str(payload.get("code", "0")) != "0":
             raise FeedHttpError(self.provider.name, f"error {payload.get('code')} on {request.path} "
                                 f"(HTTP {response.status}): {payload.get('msg')}", dataset=self.name)
         super().check(request, response)

@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -63,6 +63,16 @@ def built(tmp_path_factory):
     return warehouse, result
 
 
+@pytest.fixture
+def copy(built, monkeypatch, tmp_path) -> Path:
+    """A copy of the built warehouse, configured as the one runs write to: a scenario may change it."""
+    warehouse, _ = built
+    target = tmp_path / "warehouse"
+    shutil.copytree(warehouse, target)
+    configure(monkeypatch, target)
+    return target
+
+
 def test_run_lands_gates_builds_and_publishes(built):
     warehouse, result = built
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
@@ -115,11 +125,7 @@ def test_mart_is_market_wide_with_cme_apart(built):
     assert "deribit" in last[5].split(",")  # Deribit serves only the latest snapshot: the last day has it
 
 
-def test_rerunning_a_partition_leaves_identical_rows(built, monkeypatch, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    configure(monkeypatch, copy)
+def test_rerunning_a_partition_leaves_identical_rows(copy):
     db = copy / "leverage.duckdb"
     queries = {t: f"SELECT * EXCLUDE (payload_sha256) FROM raw.{t} ORDER BY ALL"
                for t in ("binance__funding", "binance__open_interest", "binance__spot_klines")}
@@ -179,11 +185,7 @@ class CorruptFunding(RewritingFeeds):
         return HttpResponse(response.status, json.dumps(payload).encode(), response.headers)
 
 
-def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(built, monkeypatch, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    configure(monkeypatch, copy)
+def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(copy):
     published = copy / "published"
     snapshot = {p.name: sha(p) for p in published.iterdir()}
     result = materialize(Window(date(2024, 2, 20), date(2024, 2, 21)),
@@ -209,11 +211,7 @@ class OpenInterestDown(RewritingFeeds):
         return response
 
 
-def test_a_failing_feed_is_reported_and_does_not_stop_the_others(built, monkeypatch, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    configure(monkeypatch, copy)
+def test_a_failing_feed_is_reported_and_does_not_stop_the_others(copy):
     db = copy / "leverage.duckdb"
     oi_before = rows(db, "SELECT * FROM raw.binance__open_interest WHERE partition_date = '2024-02-20' ORDER BY ALL")
     result = materialize(Window(date(2024, 2, 20), date(2024, 2, 20)),
@@ -238,16 +236,12 @@ def test_a_failing_feed_is_reported_and_does_not_stop_the_others(built, monkeypa
     assert "failed" not in statuses.values()
 
 
-def test_a_venue_missing_for_a_day_is_carried_not_dropped(built, monkeypatch, tmp_path):
+def test_a_venue_missing_for_a_day_is_carried_not_dropped(copy):
     """Bybit's OI for 2024-02-20 never landed: the marts run (alone, as the sensor starts it) carries its
     2024-02-19 value in the total, names it, lowers completeness, and keeps it out of the OI index's link."""
     from orchestration.definitions import MARTS_JOB, build_defs
     from orchestration.partitions import window_tags
 
-    warehouse, _ = built
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    configure(monkeypatch, copy)
     sql = ("SELECT oi_usd_total, oi_index_like_for_like, oi_venues_present, oi_venues_carried, data_completeness "
            "FROM leverage_condition WHERE date = '2024-02-20'")
     before = rows(copy / "published" / "marts.duckdb", sql)[0]
@@ -268,7 +262,7 @@ def test_a_venue_missing_for_a_day_is_carried_not_dropped(built, monkeypatch, tm
     assert completeness < before[4]
 
 
-def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(built, monkeypatch, tmp_path):
+def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(copy):
     """The 00:30 tick of 2024-03-02 as the daemon would run it: the schedule's request lands 02-23..03-01 in
     one run (the Tuesday 02-27 CFTC report, out on Friday, and Deribit's closing OI of 03-01 included), the
     sensor turns the successful landing into a marts run over the same window, and the mart is unchanged."""
@@ -276,10 +270,6 @@ def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(built, monkeypa
 
     from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
 
-    warehouse, _ = built
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    configure(monkeypatch, copy)
     mart_sql = "SELECT * FROM leverage_condition ORDER BY date"
     before = rows(copy / "published" / "marts.duckdb", mart_sql)
     defs = build_defs()
