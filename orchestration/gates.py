@@ -172,8 +172,10 @@ def _ge() -> _GE:
         return _ge_instance
 
 
-def _prepare(df: "pd.DataFrame") -> "pd.DataFrame":
-    """A copy with timezone-aware timestamps converted to naive UTC, so string/regex checks see UTC."""
+def _prepare(df: "pd.DataFrame", text_columns: set[str]) -> "pd.DataFrame":
+    """A copy with timezone-aware timestamps converted to naive UTC, so string/regex checks see UTC, and the
+    timestamp columns a regex reads rendered in one fixed form: pandas prints a column whose values are all
+    midnight as bare dates, which a pattern for 'the hour' would wrongly reject."""
     import pandas as pd
 
     out = df.copy()
@@ -181,6 +183,10 @@ def _prepare(df: "pd.DataFrame") -> "pd.DataFrame":
         dtype = out[col].dtype
         if isinstance(dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
+        if col in text_columns and pd.api.types.is_datetime64_any_dtype(out[col].dtype):
+            # microseconds always written: '.000000' is what the patterns accept, anything else is shown
+            text = out[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            out[col] = text.where(out[col].notna(), None)
     return out
 
 
@@ -189,7 +195,8 @@ def validate(
 ) -> GateReport:
     """Validate ``df`` against suite ``suite``; never raises on bad data, only on a missing/invalid suite."""
     ge_suite = load_suite(suite, expectations_dir)  # loading first surfaces a bad suite before GE runs
-    frame = _prepare(df)
+    regex_columns = {e.column for e in ge_suite.expectations if e.expectation_type.endswith("_match_regex")}
+    frame = _prepare(df, regex_columns)
     with _ge_lock:
         ge = _ge()
         ge_suite = ge.context.suites.add_or_update(ge_suite)

@@ -73,3 +73,15 @@ def test_corrupted_open_interest_fails():
     assert f[("expect_column_values_to_match_regex", "ts")].unexpected_count == 1
     assert f[("expect_column_values_to_not_be_null", "volume_usd")].unexpected_count == 1
     assert len(f) == 5
+
+
+def test_a_window_of_daily_rows_only_passes_and_a_half_hour_still_fails():
+    """A 30-day window older than the 1H history holds only 1D rows, all at midnight (pandas would print
+    them as bare dates); the gate reads them as timestamps. A half-hour stamp is still caught."""
+    df = oi_frame()
+    daily = df[df["period"] == "1D"].reset_index(drop=True)
+    assert gates.validate(daily, "raw_okx__open_interest").success
+    daily.loc[2, "ts"] = pd.Timestamp("2024-01-03 00:30:00")
+    f = gates.validate(daily, "raw_okx__open_interest").failures_by_expectation()
+    assert f[("expect_column_values_to_match_regex", "ts")].unexpected_count == 1
+    assert f[("expect_column_values_to_match_regex", "ts")].sample_values == ["2024-01-03 00:30:00.000000"]
