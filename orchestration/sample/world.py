@@ -121,7 +121,9 @@ class SampleWorld:
     before any venue's clamp (each venue lens applies its own formula); ``liq_long_usd/liq_short_usd``;
     ``binance_oi_share``; ``share_<venue>`` for each of ``VENUES`` (sum 1; ``share_binance`` ==
     ``binance_oi_share``); ``funding_8h_<venue>`` each venue's own premium per 8 h (Binance's ==
-    ``funding_8h``); ``cme_oi_btc`` CME futures OI (standard + micro, BTC) and ``cme_micro_share``.
+    ``funding_8h``); ``cme_oi_btc`` CME futures OI (standard + micro, BTC) and ``cme_micro_share``;
+    ``liq_long_usd_<venue>`` / ``liq_short_usd_<venue>`` each venue's liquidations (summing to the market's);
+    ``oi_btc_other`` perp OI on venues outside ``VENUES`` (seen only by all-exchange aggregates).
     Treat it as read-only: it is cached and shared."""
 
     seed: int
@@ -382,4 +384,32 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
     extra = np.random.default_rng([seed, 2])
     for column, values in {**_venue_shares(extra, share), **_venue_funding(extra, premium), **_cme(extra)}.items():
         hourly[column] = values
+    # A third stream: per-venue liquidations and the perp OI of venues outside VENUES (aggregators see those).
+    third = np.random.default_rng([seed, 3])
+    for column, values in {**_venue_liquidations(third, hourly), **_other_venues(third, hourly)}.items():
+        hourly[column] = values
     return SampleWorld(seed=seed, hourly=hourly, cascades=tuple(cascades))
+
+
+def _venue_liquidations(rng: np.random.Generator, hourly: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each venue's long and short liquidations (USD per hour): the market's split by OI share with a
+    venue-specific, persistent lean (some venues run more leverage); per side the venues sum exactly to
+    ``liq_long_usd`` / ``liq_short_usd``."""
+    weights = {}
+    for venue in VENUES:
+        lean = np.exp(0.25 * _ar1(rng.standard_normal(N_HOURS), 1 - 1 / (24 * 30)))
+        weights[venue] = hourly[f"share_{venue}"].to_numpy(float) * lean
+    total = sum(weights.values())
+    out = {}
+    for side in ("long", "short"):
+        market = hourly[f"liq_{side}_usd"].to_numpy(float)
+        for venue in VENUES:
+            out[f"liq_{side}_usd_{venue}"] = market * weights[venue] / total
+    return out
+
+
+def _other_venues(rng: np.random.Generator, hourly: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Perp OI (BTC) on venues the project does not land (BitMEX, Hyperliquid, Gate, ...): a slowly drifting
+    fraction of the crypto-native OI; all-exchange aggregates (CoinGlass) include it."""
+    ratio = 0.22 + 0.04 * np.tanh(_ar1(rng.standard_normal(N_HOURS), 1 - 1 / (24 * 120)))
+    return {"oi_btc_other": hourly["oi_btc"].to_numpy(float) * ratio}
