@@ -17,13 +17,15 @@ from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executab
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
-from orchestration.feeds import binance, bybit, cftc, deribit, dydx, okx
+from orchestration.feeds import binance, bybit, cftc, coinalyze, coinglass, deribit, dydx, okx
 from orchestration.partitions import DAILY, RELAND_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
 
-FEEDS = (binance, okx, bybit, deribit, dydx, cftc)  # connector modules; each exposes DATASETS
+FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze)  # connector modules; each exposes DATASETS
+#: intermediate tables gated like the marts (a Great Expectations suite each, blocking)
+GATED_INTERMEDIATE = ("int_derivatives__aggregator_check",)
 LAND_JOB = "land_feeds"
 MARTS_JOB = "build_marts"
 RAW_GROUP = "raw"
@@ -61,7 +63,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     raw_gates = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
                             landing=(d.provider.name, d.name)) for d in datasets()]
     # the whole mart is published, so the whole mart is gated
-    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None) for name in PUBLISHED_MARTS]
+    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None)
+                  for name in (*GATED_INTERMEDIATE, *PUBLISHED_MARTS)]
     raw = dg.AssetSelection.groups(RAW_GROUP)
     land = dg.define_asset_job(LAND_JOB, selection=raw, partitions_def=DAILY,
                                description="Land every feed for a day or a range of days; gate the raw tables.")

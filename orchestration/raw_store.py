@@ -114,22 +114,25 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
 
     Every day of the window gets a status row in ``raw._landing_status``: ``landed``, ``unavailable``
     (the provider does not serve that day), ``no_rows`` (a feed that does not publish daily) or
-    ``failed``. Raises ``FeedError`` naming the provider, the dataset and the partition window when a
+    ``failed`` (``skipped``, a keyed provider without its key in a live run, is written by :func:`skip`). Raises ``FeedError`` naming the provider, the dataset and the partition window when a
     request fails, a payload does not parse, or a day came back empty. A failed fetch leaves the raw
     table's earlier rows untouched; payloads received before the failure stay on disk and in the manifest.
     With ``raise_on_error=False`` the error is returned in ``result.error`` instead.
     """
     store = PayloadStore(raw_dir, client, dataset, window)
     result = LandingResult(raw_table(dataset), window, store.folder)
-    servable = set(dataset.servable_days(window, now))
+    # a weekly feed reads (and replaces) lookback_days before the window; statuses cover the window only
+    read = dataset.fetch_window(window)
+    replaced = set(dataset.servable_days(read, now))
+    servable = {day for day in replaced if day >= window.start}
     error: FeedError | None = None
     try:
-        pages = fetch(client, dataset, window, now, on_page=store)
+        pages = fetch(client, dataset, read, now, on_page=store)
     except FeedError as exc:
         error, pages = exc.for_partition(dataset.name, str(window)), []
     fetch_failed = error is not None
-    frame = rows_frame(dataset, window, pages, store.sha_by_page)
-    frame = frame[frame["partition_date"].isin(servable)].reset_index(drop=True)
+    frame = rows_frame(dataset, read, pages, store.sha_by_page)
+    frame = frame[frame["partition_date"].isin(replaced)].reset_index(drop=True)
     counts = frame["partition_date"].value_counts().to_dict()
     result.rows_per_day = {day: int(counts.get(day, 0)) for day in window.days()}
     if error is None:
@@ -144,9 +147,9 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
         _write_manifest(con, store, commit=False)
         columns = raw_columns(dataset)
         _ensure_table(con, result.table, columns)  # downstream models need the table, even empty
-        if not fetch_failed and servable:
+        if not fetch_failed and replaced:
             # replace the servable days only: a day the provider no longer serves keeps what it had
-            days = sorted(servable)
+            days = sorted(replaced)
             marks = ", ".join("?" * len(days))
             _replace(con, result.table, columns, frame, f"partition_date IN ({marks})", days)
         _write_statuses(con, dataset, window, result.table, result.statuses)
@@ -156,7 +159,7 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
         raise
     result.pages = len(store.manifest)
     result.payload_bytes = sum(m["bytes"] for m in store.manifest)
-    result.rows = len(frame)
+    result.rows = int(sum(result.rows_per_day.values()))
     result.error = error
     if error is not None and raise_on_error:
         raise error
@@ -180,11 +183,28 @@ def _statuses(dataset: Dataset, window: Window, servable: set[date], rows_per_da
     return out
 
 
+def skip(dataset: Dataset, window: Window, con: duckdb.DuckDBPyConnection, reason: str) -> LandingResult:
+    """Record every day of ``window`` as ``skipped`` with ``reason`` (a keyed provider without its key in a
+    live run); rows landed earlier stay, with their status."""
+    table = raw_table(dataset)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _ensure_table(con, table, raw_columns(dataset))  # downstream models need the table, even empty
+        statuses = {day: ("skipped", reason) for day in window.days()}
+        _write_statuses(con, dataset, window, table, statuses)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return LandingResult(table, window, Path(), statuses=statuses)
+
+
 def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, table: str,
                     statuses: dict[date, tuple[str, str | None]]) -> None:
-    """Record each day's outcome, except that a day the provider no longer serves but which holds rows
-    from an earlier landing keeps that landing's status: the table describes what the raw table holds."""
-    unavailable = [day for day, (status, _) in statuses.items() if status == "unavailable"]
+    """Record each day's outcome, except that a day the provider no longer serves (or a run skipped) but
+    which holds rows from an earlier landing keeps that landing's status: the table describes what the raw
+    table holds."""
+    unavailable = [day for day, (status, _) in statuses.items() if status in ("unavailable", "skipped")]
     if unavailable:
         marks = ", ".join("?" * len(unavailable))
         kept = {row[0] for row in con.execute(

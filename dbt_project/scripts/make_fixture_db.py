@@ -103,6 +103,16 @@ def add_other_venues(con, start: date, end: date) -> None:
     """)
 
 
+def add_empty_aggregators(con) -> None:
+    """The keyed aggregators (CoinGlass, Coinalyze) as a keyless live run leaves them: empty tables."""
+    from orchestration.feeds import coinalyze, coinglass
+    from orchestration.raw_store import raw_columns, raw_table
+
+    for dataset in (*coinglass.DATASETS.values(), *coinalyze.DATASETS.values()):
+        ddl = ", ".join(f'"{name}" {kind}' for name, kind in raw_columns(dataset).items())
+        con.execute(f"create table {raw_table(dataset)} ({ddl})")
+
+
 def build(path: str, days: int = 500, end: date = date(2026, 5, 31)) -> None:
     start = end - timedelta(days=days - 1)
     api_from = end - timedelta(days=29)
@@ -175,6 +185,7 @@ def build(path: str, days: int = 500, end: date = date(2026, 5, 31)) -> None:
     from world where u > 0.003
     """)
     add_other_venues(con, start, end)
+    add_empty_aggregators(con)
     for t in TABLES:
         print(t, con.execute(f"select count(*), min(partition_date), max(partition_date) from raw.{t}").fetchone())
     con.close()

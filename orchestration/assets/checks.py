@@ -100,7 +100,10 @@ def gate_check(
         else:
             failed_days = statuses.get("failed", [])
             if frame.empty and statuses and not failed_days:
-                summary = (f"{table} ({scope}): nothing to validate: the provider serves none of these days "
+                skipped = statuses.get("skipped")
+                why = (f"the feed was skipped: {skipped[0][1]}" if skipped
+                       else "the provider serves none of these days")
+                summary = (f"{table} ({scope}): nothing to validate: {why} "
                            f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(statuses.items()))})")
                 context.log.info(f"gate_{suite}: {summary}")
                 return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope,

@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.feeds.base import Dataset
 from orchestration.partitions import DAILY, SINGLE_RUN, window_from_context
-from orchestration.raw_store import land, raw_columns, raw_table
+from orchestration.raw_store import land, raw_columns, raw_table, skip
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
 
@@ -31,6 +31,14 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
     def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               feeds: FeedTransportResource) -> dg.MaterializeResult:
         window = window_from_context(context)
+        skipped = dataset.provider.missing_key_reason() if feeds.is_live else None
+        if skipped:
+            # a paid aggregator without its key: recorded and reported, the other feeds and the marts go on
+            with warehouse.connect() as con:
+                skip(dataset, window, con, skipped)
+            context.log.warning(skipped)
+            return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "skipped",
+                                                  "skipped_reason": skipped, "window_rows": 0})
         client = feeds.client(dataset.provider)
         with warehouse.connect() as con:
             # One feed failing must not stop the others: the failure is recorded per day in

@@ -80,6 +80,9 @@ class Dataset(ABC):
     payload_extension: str = "json"
     #: False for feeds that do not publish every day (e.g. weekly CFTC reports): no rows is then no error
     rows_every_day: bool = True
+    #: days read (and re-landed) before a window's start, so that a weekly feed's report in force on the
+    #: window's first day is known (the CFTC report of a Tuesday two weeks back may still be the latest out)
+    lookback_days: int = 0
 
     def servable(self, day: date, now: datetime) -> bool:
         """Whether the provider can still (or already) serve ``day`` as of ``now``.
@@ -92,6 +95,10 @@ class Dataset(ABC):
 
     def servable_days(self, window: Window, now: datetime) -> list[date]:
         return [day for day in window.days() if self.servable(day, now)]
+
+    def fetch_window(self, window: Window) -> Window:
+        """The window actually read for ``window``: ``lookback_days`` earlier for weekly feeds."""
+        return Window(window.start - timedelta(days=self.lookback_days), window.end) if self.lookback_days else window
 
     @abstractmethod
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:

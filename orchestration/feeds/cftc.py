@@ -54,6 +54,9 @@ class CmeOpenInterest(Dataset):
     name = "cme_open_interest"
     time_column = "report_date"
     rows_every_day = False  # only report days (usually Tuesdays) have rows
+    # the report in force on a window's first day can date from up to 17 days before it (a holiday week's
+    # late release plus a missed week; dbt var cme_max_report_age_days): read that far back
+    lookback_days = 21
     columns = {"report_date": "TIMESTAMP", "contract_market_code": "VARCHAR", "market_name": "VARCHAR",
                "open_interest_contracts": "DOUBLE", "contract_size_btc": "DOUBLE",
                "lev_money_long_contracts": "DOUBLE", "lev_money_short_contracts": "DOUBLE"}

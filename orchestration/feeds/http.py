@@ -106,9 +106,18 @@ class ProviderSpec:
     #: providers that say "slow down" in their own way (Bybit: HTTP 403 or retCode 10006; Deribit: error
     #: 10028): such answers are retried with backoff like a 429
     rate_limited: Callable[["HttpResponse"], bool] | None = None
+    #: the provider serves nothing without a key (paid aggregators): live runs without one skip its feeds
+    key_required: bool = False
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def missing_key_reason(self) -> str | None:
+        """Why a live run cannot use this provider (its key is required and not set), or None."""
+        if self.key_required and not self.api_key():
+            return (f"{self.name} skipped: {self.api_key_env} is not set ({self.name} serves nothing without a "
+                    f"key); set it in the environment to land this feed, the other feeds run without it")
+        return None
 
 
 class RateLimiter:

@@ -11,13 +11,16 @@ from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample.binance import BinanceLens
 from orchestration.sample.bybit import BybitLens
 from orchestration.sample.cftc import CftcLens
+from orchestration.sample.coinalyze import CoinalyzeLens
+from orchestration.sample.coinglass import CoinglassLens
 from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
 from orchestration.sample.lens import Lens, to_ms
 from orchestration.sample.okx import OkxLens
 from orchestration.sample.world import SampleWorld, sample_world
 
-LENSES: tuple[type[Lens], ...] = (BinanceLens, BybitLens, CftcLens, DeribitLens, DydxLens, OkxLens)
+LENSES: tuple[type[Lens], ...] = (BinanceLens, BybitLens, CftcLens, CoinalyzeLens, CoinglassLens, DeribitLens,
+                                  DydxLens, OkxLens)
 
 
 class SampleTransport:

@@ -5,10 +5,14 @@ downstream see the same market through different units, grids and lags. The worl
 fixed horizon (2030) from a fixed seed, so the market up to any day never depends on when it is generated;
 lenses truncate to their clock's "now".
 
-Model, in brief: log price is a Brownian bridge through real monthly anchors plus cascade shocks; open
-interest (BTC) follows a real-ish baseline, grows with 7-day momentum and pre-cascade build-ups and flushes in
-cascades; the market premium (``funding_8h``) follows momentum and a slow trend regime, builds before cascades
-and snaps negative in them; liquidations follow hourly moves plus each cascade's documented total.
+Model, in brief: log price is a Brownian bridge through real monthly anchors plus cascade shocks; perp open
+interest (BTC, all crypto venues) follows a real baseline, answers ordinary price moves the way coin-margined
+books do (falls in BTC as price rises) but follows big ones, wanders slowly, jumps in rare re-/de-leveraging
+surges, builds before cascades and flushes in them; our five venues hold a real, drifting fraction of it
+(``oi_btc``), other venues the rest (``oi_btc_other``); the market premium (``funding_8h``) follows momentum and
+a slow trend regime, builds before cascades and snaps negative in them; liquidations are an era's leverage
+intensity times OI, convex in the hour's move, plus each cascade's flush. Calibrated against real CoinGlass
+series in tests/unit/test_sample_calibration.py.
 """
 from __future__ import annotations
 
@@ -49,18 +53,49 @@ PRICE_ANCHORS = [
     ("2025-10-06", 124500), ("2025-11-01", 110100),
 ]
 
-# Aggregate crypto-native perp OI baseline, in BTC (before momentum, noise and cascade kernels).
-OI_ANCHORS = [
-    ("2020-01-01", 280e3), ("2020-03-01", 330e3), ("2021-01-01", 330e3), ("2021-04-01", 420e3),
-    ("2021-07-01", 370e3), ("2022-01-01", 420e3), ("2022-06-01", 560e3), ("2022-11-01", 620e3),
-    ("2023-01-01", 520e3), ("2024-01-01", 440e3), ("2024-08-01", 520e3), ("2025-10-01", 470e3),
-    ("2030-12-31", 540e3),
+# Perp OI on every crypto venue CoinGlass aggregates (ours and others, CME excluded), in BTC, before noise, price
+# response, surges and cascades: CoinGlass' real all-exchange daily OI over the close, minus CME_OI_ANCHORS, rounded.
+PERP_OI_ANCHORS = [
+    ("2020-01-01", 290e3), ("2020-05-01", 290e3), ("2020-08-15", 400e3), ("2020-11-01", 330e3),
+    ("2021-01-01", 290e3), ("2021-04-10", 330e3), ("2021-06-15", 280e3), ("2021-09-15", 290e3),
+    ("2022-01-01", 320e3), ("2022-04-01", 380e3), ("2022-07-01", 480e3), ("2022-10-15", 640e3),
+    ("2022-12-15", 540e3), ("2023-03-01", 420e3), ("2023-06-01", 370e3), ("2023-10-01", 380e3),
+    ("2024-01-15", 320e3), ("2024-06-01", 355e3), ("2024-10-01", 380e3), ("2024-12-15", 440e3),
+    ("2025-03-15", 450e3), ("2025-06-01", 510e3), ("2025-09-01", 560e3), ("2030-12-31", 560e3),
 ]
+
+# Our five venues' fraction of that perp OI (``oi_btc``; the rest is ``oi_btc_other``). Real CoinGlass: Binance +
+# OKX + Bybit held ~40 % of all-exchange OI in 2021 (FTX, BitMEX, Huobi... the rest), ~55 % in 2023 after FTX
+# vanished, ~34 % in 2025 as Gate, Bitget, HTX, MEXC and Hyperliquid grew (per exchange, 2025-05..11: our five
+# 37 %, others 41.5 %, CME 21.5 %).
+NATIVE_FRACTION_ANCHORS = [
+    ("2020-01-01", 0.50), ("2021-01-01", 0.54), ("2022-09-01", 0.54), ("2023-04-01", 0.72), ("2024-09-01", 0.70),
+    ("2025-05-01", 0.48), ("2030-12-31", 0.47),
+]
+
+# Ordinary-day response of BTC-counted OI to a price move (log per log), forgotten over OI_MEMORY_DAYS: coin-margined
+# contracts are sized in USD, so their BTC count falls as price rises; their share of OI fell from ~60 % (2020-21)
+# to ~23 % (2023+). Big moves go the other way (OI_CHASE: while price is more than ``beyond`` (log) from 24 h
+# before, OI follows each move ``gain`` times): together they match the real yearly regressions of the daily BTC
+# OI change on the price change (2020 -0.49, 2021 -0.26, 2022 -0.15, 2023 -0.03, 2024 -0.07, 2025 +0.06).
+PRICE_RESPONSE_ANCHORS = [("2020-01-01", -0.50), ("2021-01-01", -0.38), ("2022-01-01", -0.26),
+                          ("2023-01-01", -0.18), ("2030-12-31", -0.18)]
+OI_MEMORY_DAYS = 10
+OI_CHASE = {"beyond": 0.07, "gain": 0.75}
+# Log-OI noise: a slow (~3 weeks) and a fast (~6 h) wander, plus surges (a year's count, mean size, share upward).
+OI_NOISE = {"slow": 0.04, "fast": 0.004, "surges_per_year": 16.0, "surge_size": 0.045, "surge_up": 0.5}
 
 # Crypto-native venues whose OI shares (``share_<venue>``) split ``oi_btc``; dYdX v4 has no OI before its launch.
 VENUES = ("binance", "okx", "bybit", "deribit", "dydx")
 DYDX_LAUNCH = date(2023, 10, 27)
 CME_MICRO_LAUNCH = date(2021, 5, 3)
+
+# Shares within our five venues (real CoinGlass per exchange, 2025-05..11: Binance 47 %, Bybit 29.5 %, OKX 15 %,
+# Deribit 8.5 %, dYdX 0.2 %): Binance grew from ~36 %, OKX slid as Bybit rose; dYdX v4 peaked in 2024.
+BINANCE_SHARE_ANCHORS = [("2020-01-01", 0.36), ("2021-06-01", 0.40), ("2022-06-01", 0.44), ("2023-06-01", 0.465),
+                         ("2030-12-31", 0.47)]
+OKX_OF_REST_ANCHORS = [("2020-06-01", 0.40), ("2025-06-01", 0.28), ("2030-12-31", 0.28)]  # of 1 - Binance - dYdX
+DYDX_SHARE_ANCHORS = [("2023-10-27", 0.002), ("2024-03-01", 0.007), ("2025-06-01", 0.002), ("2030-12-31", 0.002)]
 
 # CME BTC futures OI (standard + micro), in BTC: a regulated book that does not flush with crypto leverage.
 CME_OI_ANCHORS = [  # BTC; CME's real OI ran ~6-7k contracts (5 BTC) in 2020, ~20-35k in 2024-2025
@@ -84,16 +119,41 @@ PREMIUM = {"level": -0.00047, "mom7_up": 0.0016, "mom7_down": 0.0003, "mom90_up"
            "noise": 0.00003, "noise_trend": 0.0006, "discount_squeeze": 0.2}
 
 
+# Liquidation intensity: a median day's BTC liquidations as a fraction of our five venues' OI. Real Binance+OKX+Bybit
+# daily median over it: 2-4 % in the first half of 2021 (100x leverage was common), ~0.5 % from late 2021 after the
+# venues capped leverage, ~0.2 % from late 2022. 2020 (before the real file) is taken like early 2021.
+LIQ_INTENSITY_ANCHORS = [("2020-01-01", 0.025), ("2021-02-01", 0.028), ("2021-05-15", 0.022), ("2021-08-15", 0.015),
+                         ("2021-11-15", 0.0047), ("2022-08-01", 0.0050), ("2022-11-15", 0.0020), ("2024-01-01", 0.0022),
+                         ("2025-01-01", 0.0019), ("2025-09-01", 0.0015), ("2030-12-31", 0.0015)]
+# Shape of the hourly liquidations, in units of a median day's: a busy/quiet background (log-sd ``busy``, ~1 day
+# memory) and the squared hourly move against the side in typical hourly sigmas (capped), longs more levered.
+LIQ = {"background": 0.2, "busy": 1.2, "response": 0.65, "move_cap": 8.0, "long": 1.15, "short": 0.85}
+HOURLY_SIGMA = 0.52 / np.sqrt(8766)  # the price's typical hourly log sd (before its volatility regime)
+# Each venue's liquidations per unit of OI share, as aggregators report them: Binance shows ~1/3 of the
+# Binance+OKX+Bybit total (real 2024-11..2025-09: 32 %) while holding ~half their OI (its public stream reports at
+# most one order a second), Bybit and OKX carry more retail leverage, Deribit's book is mostly hedged.
+VENUE_LIQ_FACTOR = {"binance": 0.75, "okx": 1.3, "bybit": 1.05, "deribit": 0.5, "dydx": 1.5}
+
+
 @dataclass(frozen=True)
 class Cascade:
     """A leverage flush: OI built up (``oi_build``, log) over ``pre_days`` and then drops ``oi_drop`` (log,
-    from the peak) over ``hours`` while price falls ``price_drop`` (log) and ``liq_usd`` is liquidated."""
+    from the peak) over ``hours`` while price falls ``price_drop`` (log) and ``liq_usd`` is liquidated on top of
+    what the move itself liquidates.
+
+    ``liq_usd`` > 0 is BTC only, on our five venues, as aggregators report it; ``headline_usd`` is what the press
+    reported (all coins, all venues), for reference only. The real Binance+OKX+Bybit file sets the order of
+    magnitude: ~3 bn on 2021-04-18 (headline ~10 bn), 1.6 bn on 2021-05-19 (~8 bn), ~0.3 bn over FTX's three days
+    and 0.3 bn on 2024-08-05 (the 5.6 bn and 1 bn headlines were mostly altcoins), and 2025-10-10 ~1.3 bn (Binance
+    alone reported 0.4 bn, ~1/3 of the three; the 19 bn headline was mostly altcoins and Hyperliquid). COVID
+    (before the file) is taken at ~1 bn, BitMEX, then the largest venue, being none of ours.
+    ``liq_usd`` <= 0 (random flushes): that many typical days' liquidations (OI x the era's intensity)."""
 
     start: str  # first hour, UTC
     hours: int
     price_drop: float
     oi_drop: float
-    liq_usd: float  # <= 0: a fraction (-liq_usd) of the OI's USD value at the start
+    liq_usd: float
     long_share: float = 0.88
     pre_days: float = 0.0
     oi_build: float = 0.0
@@ -101,24 +161,26 @@ class Cascade:
     prem_snap: float = 0.0012  # premium removed at the flush (decays after)
     peak: float = 0.2  # where in the window the flush is most violent (0..1)
     name: str = ""
+    headline_usd: float = 0.0
 
 
 DOCUMENTED_CASCADES = (
-    Cascade("2020-03-12T08:00", 40, 0.42, 0.30, 1.6e9, 0.85, 4, 0.03, 0.0001, 0.0014, 0.45, "covid"),
-    Cascade("2021-04-18T00:00", 6, 0.13, 0.11, 9.6e9, 0.90, 7, 0.07, 0.0008, 0.0016, 0.3, "2021-04-18"),
-    Cascade("2021-05-19T08:00", 10, 0.17, 0.13, 7.6e9, 0.88, 5, 0.05, 0.0006, 0.0016, 0.4, "2021-05-19"),
-    Cascade("2022-11-08T06:00", 54, 0.24, 0.10, 5.6e9, 0.80, 0, 0.0, 0.0, 0.0015, 0.45, "ftx"),
-    Cascade("2024-08-05T00:00", 4, 0.10, 0.08, 1.0e9, 0.90, 4, 0.04, 0.0020, 0.0010, 0.3, "2024-08-05"),
-    Cascade("2025-10-10T20:00", 4, 0.08, 0.09, 11.4e9, 0.90, 6, 0.06, 0.0014, 0.0014, 0.3, "2025-10-10"),
+    Cascade("2020-03-12T08:00", 40, 0.42, 0.30, 0.8e9, 0.85, 4, 0.03, 0.0001, 0.0014, 0.45, "covid", 1.6e9),
+    Cascade("2021-04-18T00:00", 6, 0.13, 0.15, 2.2e9, 0.93, 7, 0.13, 0.0008, 0.0016, 0.3, "2021-04-18", 9.6e9),
+    Cascade("2021-05-19T08:00", 10, 0.17, 0.27, 1.0e9, 0.88, 5, 0.05, 0.0006, 0.0016, 0.4, "2021-05-19", 7.6e9),
+    Cascade("2022-11-08T06:00", 54, 0.24, 0.13, 0.12e9, 0.75, 0, 0.0, 0.0, 0.0015, 0.45, "ftx", 5.6e9),
+    Cascade("2024-08-05T00:00", 4, 0.10, 0.17, 0.2e9, 0.70, 4, 0.09, 0.0020, 0.0010, 0.3, "2024-08-05", 1.0e9),
+    Cascade("2025-10-10T20:00", 4, 0.08, 0.17, 1.0e9, 0.75, 6, 0.06, 0.0014, 0.0014, 0.3, "2025-10-10", 19e9),
 )
 
 
 @dataclass(frozen=True, eq=False)
 class SampleWorld:
     """The simulated market. ``hourly`` has one row per UTC hour start ``ts`` (tz-naive UTC), 2020..2030:
-    ``open/high/low/close`` USD; ``spot_volume_btc`` (Binance spot BTCUSDT); ``oi_btc`` aggregate
-    crypto-native perp OI at the hour's end; ``funding_8h`` the market's premium-implied funding per 8 h
-    before any venue's clamp (each venue lens applies its own formula); ``liq_long_usd/liq_short_usd``;
+    ``open/high/low/close`` USD; ``spot_volume_btc`` (Binance spot BTCUSDT); ``oi_btc`` perp OI of our five
+    crypto-native venues (``VENUES``) at the hour's end; ``funding_8h`` the market's premium-implied funding per
+    8 h before any venue's clamp (each venue lens applies its own formula); ``liq_long_usd/liq_short_usd`` BTC
+    liquidations on our five venues (USD per hour, as aggregators report them);
     ``binance_oi_share``; ``share_<venue>`` for each of ``VENUES`` (sum 1; ``share_binance`` ==
     ``binance_oi_share``); ``funding_8h_<venue>`` each venue's own premium per 8 h (Binance's ==
     ``funding_8h``); ``cme_oi_btc`` CME futures OI (standard + micro, BTC) and ``cme_micro_share``;
@@ -221,17 +283,16 @@ def _days_since(day: date) -> np.ndarray:
 
 
 def _venue_shares(rng: np.random.Generator, binance: np.ndarray) -> dict[str, np.ndarray]:
-    """Shares of crypto-native OI per venue, summing to 1. Binance's is given; dYdX ramps in after its launch;
-    OKX and Deribit take slowly drifting fractions of the rest and Bybit the remainder, with Bybit gaining on
-    OKX over 2020..2024. (With Binance at its low, ~0.31, the rest must stretch: Bybit can reach ~0.33.)"""
+    """Shares of our five venues' OI, summing to 1. Binance's is given; dYdX follows its anchors after launch;
+    OKX takes a sliding fraction of the rest (``OKX_OF_REST_ANCHORS``), Deribit a steady ~16 % of it and Bybit
+    the remainder, each with a slow wobble."""
     n = N_HOURS
     slow = 1 - 1 / (24 * 120)
     z_okx, z_deribit, z_dydx = (_ar1(rng.standard_normal(n), slow) for _ in range(3))
-    since = _days_since(DYDX_LAUNCH)
-    dydx = np.where(since >= 0, 0.005 + np.clip(since / 120, 0, 1) * (0.012 + 0.008 * np.tanh(z_dydx)), 0.0)
+    launched = _days_since(DYDX_LAUNCH) >= 0
+    dydx = np.where(launched, _anchor_curve(DYDX_SHARE_ANCHORS, log=False) * (1 + 0.3 * np.tanh(z_dydx)), 0.0)
     rest = 1 - binance - dydx
-    shift = np.clip(_days_since(date(2020, 6, 1)) / (365.25 * 3.5), 0, 1)  # Bybit's rise, OKX's slide
-    okx = rest * (0.39 - 0.035 * shift + 0.012 * np.tanh(z_okx))
+    okx = rest * (_anchor_curve(OKX_OF_REST_ANCHORS, log=False) + 0.012 * np.tanh(z_okx))
     deribit = rest * (0.16 + 0.012 * np.tanh(z_deribit))
     bybit = rest - okx - deribit
     return {"share_binance": binance.copy(), "share_okx": okx, "share_bybit": bybit, "share_deribit": deribit,
@@ -270,7 +331,7 @@ def _cme(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def _random_cascades(rng: np.random.Generator) -> list[Cascade]:
-    """A few smaller flushes a year, away from the documented ones."""
+    """A few smaller flushes a year, away from the documented ones, each liquidating 2-6 typical days' worth."""
     documented = np.array([_hour_index(c.start) for c in DOCUMENTED_CASCADES])
     count = rng.poisson(4.0 * N_HOURS / 8766)
     starts = np.sort(rng.integers(24 * 20, N_HOURS - 24 * 10, size=count))
@@ -282,7 +343,7 @@ def _random_cascades(rng: np.random.Generator) -> list[Cascade]:
         last = h
         stamp = str(START + np.timedelta64(int(h), "h"))
         out.append(Cascade(stamp, int(3 + 6 * u[0]), 0.03 + 0.05 * u[1], 0.05 + 0.05 * u[2],
-                           -(0.01 + 0.03 * u[3]), 0.75 + 0.15 * u[4], 2 + 4 * u[5], 0.02 + 0.04 * u[6],
+                           -(2 + 4 * u[3]), 0.65 + 0.2 * u[4], 2 + 4 * u[5], 0.02 + 0.04 * u[6],
                            0.0002 + 0.0005 * u[7], 0.0010, 0.3, "random"))
     return out
 
@@ -318,7 +379,7 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
 
     # --- volatility regime and price -------------------------------------------------------------
     vol_regime = np.exp(0.35 * _ar1(z_vol, 1 - 1 / (24 * 20)))
-    sigma_h = 0.52 / np.sqrt(8766) * vol_regime
+    sigma_h = HOURLY_SIGMA * vol_regime
     increments = sigma_h * z_price
     profiles = [_event_profile(c) for c in cascades]
     for c, (n0, w) in zip(cascades, profiles):
@@ -339,7 +400,7 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
     high = np.maximum(open_, close) * np.exp(wick * (0.4 + 0.6 * (ret > 0)))
     low = np.minimum(open_, close) * np.exp(-wick * (0.4 + 0.6 * (ret < 0)))
 
-    # --- momentum, premium (funding) and open interest ---------------------------------------------
+    # --- momentum and premium (funding) -------------------------------------------------------------
     mom7 = log_close - np.concatenate([np.full(168, log_close[0]), log_close[:-168]])
     mom90 = log_close - np.concatenate([np.full(2160, log_close[0]), log_close[:-2160]])
     trend, regime = np.tanh(mom7 / 0.12), np.tanh(mom90 / 0.4)
@@ -348,31 +409,25 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
             + (PREMIUM["noise"] + PREMIUM["noise_trend"] * trend ** 2) * _ar1(z_prem, 1 - 1 / 36) * vol_regime)
     # basis traders cap the discount far more than the premium: negative leans are squeezed
     premium = PREMIUM["level"] + np.where(lean > 0, lean, PREMIUM["discount_squeeze"] * lean)
-    log_oi = _anchor_curve(OI_ANCHORS) + 0.1 * np.tanh(mom7 / 0.15) + 0.035 * _ar1(z_oi, 1 - 1 / (24 * 15))
-    liq_event = np.zeros((2, n))
     for c, (n0, w) in zip(cascades, profiles):
-        pre = int(c.pre_days * 24)
-        log_oi += _kernel(n0, w, pre, c.oi_build, c.oi_drop, 24 * 20)
-        prem_k = _kernel(n0, w, pre, c.prem_build, c.prem_build + c.prem_snap, 18)
-        premium += prem_k
-    oi_btc = np.exp(log_oi)
-    oi_usd = oi_btc * close
-    for c, (n0, w) in zip(cascades, profiles):
-        total = c.liq_usd if c.liq_usd > 0 else -c.liq_usd * oi_usd[n0]
-        n1 = min(n0 + len(w), n)
-        liq_event[0, n0:n1] += total * c.long_share * w[: n1 - n0]
-        liq_event[1, n0:n1] += total * (1 - c.long_share) * w[: n1 - n0]
+        premium += _kernel(n0, w, int(c.pre_days * 24), c.prem_build, c.prem_build + c.prem_snap, 18)
     premium = np.clip(premium, -0.004, 0.004)
 
+    # --- open interest (a third stream: OI mechanics never perturb price or premium) ---------------------
+    third = np.random.default_rng([seed, 3])
+    perp = _perp_oi_btc(third, log_close, z_oi, cascades, profiles)
+    native = (_anchor_curve(NATIVE_FRACTION_ANCHORS, log=False)
+              + 0.02 * np.tanh(_ar1(third.standard_normal(n), 1 - 1 / (24 * 60))))
+    oi_btc, oi_other = perp * native, perp * (1 - native)
+
     # --- liquidations, spot volume, venue share ------------------------------------------------------
-    jitter = np.exp(0.5 * z_liq)
-    liq_long = oi_usd * (1.2e-5 * jitter + 0.08 * np.maximum(-ret, 0)) + liq_event[0]
-    liq_short = oi_usd * (1.0e-5 * jitter + 0.06 * np.maximum(ret, 0)) + liq_event[1]
+    liq_long, liq_short, liq_event = _liquidations(cascades, profiles, oi_btc * close, ret, z_liq)
     hours = np.arange(n)
     session = 1 + 0.35 * np.sin(2 * np.pi * ((hours % 24) - 9) / 24)  # busier in EU/US hours
     spot = (_anchor_curve(SPOT_VOLUME_ANCHORS, log=False) * session * np.exp(0.3 * z_spot - 0.045)
-            * (1 + 30 * np.abs(ret)) + (liq_event[0] + liq_event[1]) / close * 0.15)
-    share = 0.375 + 0.07 * np.tanh(0.9 * _ar1(z_share, 1 - 1 / (24 * 90)))
+            * (1 + 30 * np.abs(ret)) + liq_event / close * 0.15)
+    share = (_anchor_curve(BINANCE_SHARE_ANCHORS, log=False)
+             + 0.035 * np.tanh(0.9 * _ar1(z_share, 1 - 1 / (24 * 90))))
 
     hourly = pd.DataFrame({
         "ts": START.astype("datetime64[ns]") + np.arange(n).astype("timedelta64[h]"),
@@ -384,21 +439,80 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
     extra = np.random.default_rng([seed, 2])
     for column, values in {**_venue_shares(extra, share), **_venue_funding(extra, premium), **_cme(extra)}.items():
         hourly[column] = values
-    # A third stream: per-venue liquidations and the perp OI of venues outside VENUES (aggregators see those).
-    third = np.random.default_rng([seed, 3])
-    for column, values in {**_venue_liquidations(third, hourly), **_other_venues(third, hourly)}.items():
+    for column, values in _venue_liquidations(third, hourly).items():
         hourly[column] = values
+    hourly["oi_btc_other"] = oi_other
     return SampleWorld(seed=seed, hourly=hourly, cascades=tuple(cascades))
 
 
+def _perp_oi_btc(rng: np.random.Generator, log_close: np.ndarray, z_oi: np.ndarray, cascades: list[Cascade],
+                 profiles: list) -> np.ndarray:
+    """Perp OI on all crypto venues (BTC): the real baseline; the price response; a slow wander (~3 weeks) and
+    hour-scale jitter; surges; each cascade's build-up and flush (rebuilt over ~20 days).
+
+    The price response has two sides, as in the real series: on ordinary days coin-margined books shrink in BTC as
+    price rises (``PRICE_RESPONSE_ANCHORS`` times the price's distance from its ``OI_MEMORY_DAYS`` EMA), while big
+    moves carry leverage with them: while price is more than ``OI_CHASE["beyond"]`` (log) away from 24 h before,
+    each hourly move moves OI ``OI_CHASE["gain"]`` times as much, kept for ~a month (cascades excepted: their
+    kernel sets their path). Real days beyond +-10 % in USD OI are big price days with BTC OI moving along."""
+    a = 1 / (24 * OI_MEMORY_DAYS)
+    ema = lfilter([a], [1.0, a - 1.0], log_close - log_close[0]) + log_close[0]
+    ret = np.diff(log_close, prepend=log_close[0])
+    day_move = log_close - np.concatenate([np.full(24, log_close[0]), log_close[:-24]])
+    breakout = ret * (np.abs(day_move) > OI_CHASE["beyond"])
+    for n0, w in profiles:  # a cascade's own kernel sets its OI path
+        breakout[n0: n0 + len(w) + 24] = 0.0
+    chase = lfilter([OI_CHASE["gain"]], [1.0, -(1 - 1 / (24 * 30))], breakout)
+    log_oi = (_anchor_curve(PERP_OI_ANCHORS) + _anchor_curve(PRICE_RESPONSE_ANCHORS, log=False) * (log_close - ema)
+              + chase + OI_NOISE["slow"] * _ar1(z_oi, 1 - 1 / (24 * 20))
+              + OI_NOISE["fast"] * _ar1(rng.standard_normal(N_HOURS), 1 - 1 / 6) + _surges(rng))
+    for c, (n0, w) in zip(cascades, profiles):
+        log_oi += _kernel(n0, w, int(c.pre_days * 24), c.oi_build, c.oi_drop, 24 * 20)
+    return np.exp(log_oi)
+
+
+def _surges(rng: np.random.Generator) -> np.ndarray:
+    """Sudden re-/de-leveraging steps in log OI, either sign, each over 4 hours and fading over ~a month: part of
+    the fat tails of real daily changes that price moves and cascades alone do not give. Sizes are exponential,
+    capped at 12 % (real daily BTC OI moves stay under ~15 %)."""
+    count = rng.poisson(OI_NOISE["surges_per_year"] * N_HOURS / 8766)
+    at = rng.integers(0, N_HOURS - 4, size=count)
+    size = np.minimum(rng.exponential(OI_NOISE["surge_size"], size=count), 0.12)
+    size *= np.where(rng.random(count) < OI_NOISE["surge_up"], 1, -1)
+    impulses = np.zeros(N_HOURS)
+    for k in range(4):
+        np.add.at(impulses, at + k, size / 4)
+    return lfilter([1.0], [1.0, -(1 - 1 / (24 * 30))], impulses)
+
+
+def _liquidations(cascades: list[Cascade], profiles: list, oi_usd: np.ndarray, ret: np.ndarray,
+                  z_liq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Long and short liquidations on our five venues (USD per hour), and the cascades' part of them: OI times the
+    era's intensity, split into a busy/quiet background and a response convex in the hour's move against the
+    side (real days are skewed: P99 ~7x the median), plus each cascade's flush (see ``Cascade``)."""
+    n = N_HOURS
+    typical = oi_usd * _anchor_curve(LIQ_INTENSITY_ANCHORS, log=False) / 24  # a median day's, per hour
+    busy = np.exp(LIQ["busy"] * _ar1(z_liq, 1 - 1 / 24) - LIQ["busy"] ** 2 / 2)
+    move = np.minimum(np.abs(ret) / HOURLY_SIGMA, LIQ["move_cap"]) ** 2
+    event = np.zeros((2, n))
+    for c, (n0, w) in zip(cascades, profiles):
+        total = c.liq_usd if c.liq_usd > 0 else -c.liq_usd * typical[n0] * 24
+        n1 = min(n0 + len(w), n)
+        event[0, n0:n1] += total * c.long_share * w[: n1 - n0]
+        event[1, n0:n1] += total * (1 - c.long_share) * w[: n1 - n0]
+    long = typical * (LIQ["long"] * (LIQ["background"] * busy + LIQ["response"] * move * (ret < 0))) + event[0]
+    short = typical * (LIQ["short"] * (LIQ["background"] * busy + LIQ["response"] * move * (ret > 0))) + event[1]
+    return long, short, event.sum(axis=0)
+
+
 def _venue_liquidations(rng: np.random.Generator, hourly: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each venue's long and short liquidations (USD per hour): the market's split by OI share with a
-    venue-specific, persistent lean (some venues run more leverage); per side the venues sum exactly to
+    """Each venue's long and short liquidations (USD per hour): the market's split by OI share times
+    ``VENUE_LIQ_FACTOR`` with a persistent lean per venue; per side the venues sum exactly to
     ``liq_long_usd`` / ``liq_short_usd``."""
     weights = {}
     for venue in VENUES:
         lean = np.exp(0.25 * _ar1(rng.standard_normal(N_HOURS), 1 - 1 / (24 * 30)))
-        weights[venue] = hourly[f"share_{venue}"].to_numpy(float) * lean
+        weights[venue] = hourly[f"share_{venue}"].to_numpy(float) * VENUE_LIQ_FACTOR[venue] * lean
     total = sum(weights.values())
     out = {}
     for side in ("long", "short"):
@@ -406,10 +520,3 @@ def _venue_liquidations(rng: np.random.Generator, hourly: pd.DataFrame) -> dict[
         for venue in VENUES:
             out[f"liq_{side}_usd_{venue}"] = market * weights[venue] / total
     return out
-
-
-def _other_venues(rng: np.random.Generator, hourly: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Perp OI (BTC) on venues the project does not land (BitMEX, Hyperliquid, Gate, ...): a slowly drifting
-    fraction of the crypto-native OI; all-exchange aggregates (CoinGlass) include it."""
-    ratio = 0.22 + 0.04 * np.tanh(_ar1(rng.standard_normal(N_HOURS), 1 - 1 / (24 * 120)))
-    return {"oi_btc_other": hourly["oi_btc"].to_numpy(float) * ratio}

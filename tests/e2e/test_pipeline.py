@@ -111,18 +111,46 @@ def test_mart_is_market_wide_with_cme_apart(built):
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT date, oi_usd_crypto_native, oi_usd_cme, oi_usd_total, crypto_native_share_of_oi, "
                 "oi_venues_present, data_completeness FROM leverage_condition ORDER BY date")
-    # the window's first CFTC report (Tuesday 01-02) is out on Monday 01-08, not Friday: New Year's week
-    first_release = date(2024, 1, 8)
+    # the CFTC feed reads 21 days before the window: the report in force on its first day (Tuesday 2023-12-19,
+    # out 12-22) is known, so CME is in the total from day one
     for day, native, cme, total, share, venues, completeness in mart:
-        if day < first_release:  # the report released before the window belongs to an earlier partition
-            assert cme is None and total == pytest.approx(native)
-            continue
         assert native > 0 and cme > 0 and total == pytest.approx(native + cme), day
         assert 0.5 < share < 0.95 and share == pytest.approx(native / total)
-        assert {"binance", "okx", "bybit", "dydx"} <= set(venues.split(",")), day
+        assert {"binance", "okx", "bybit", "deribit", "dydx", "cme"} <= set(venues.split(",")), day
         assert 0 < completeness <= 1
-    last = mart[-1]
-    assert "deribit" in last[5].split(",")  # Deribit serves only the latest snapshot: the last day has it
+
+
+def test_total_oi_covers_the_same_venues_every_day_and_moves_with_the_index(built):
+    """Deribit (own OI only "now") and OKX (short histories) are filled from Coinalyze's per-venue series:
+    total OI covers the same venues on >= 95 % of days, and it never jumps > 10 % without the like-for-like
+    index moving too."""
+    warehouse, _ = built
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT date, oi_usd_total, oi_index_like_for_like, oi_venues_present, oi_venues_from_aggregator "
+                "FROM leverage_condition ORDER BY date")
+    coverage = [r[3] for r in mart]
+    most = max(set(coverage), key=coverage.count)
+    assert coverage.count(most) >= 0.95 * len(mart), sorted(set(coverage))
+    assert all("deribit" in r[4].split(",") for r in mart[:-1])  # Deribit's own API serves only the last day
+    for (_, total0, index0, *_), (day, total1, index1, *_) in zip(mart, mart[1:]):
+        if abs(total1 / total0 - 1) > 0.10:
+            assert abs(index1 / index0 - 1) > 0.05, f"{day}: total OI jumped {total1 / total0 - 1:+.1%} alone"
+
+
+def test_aggregators_are_cross_checked_and_liquidations_reach_the_mart(built):
+    warehouse, _ = built
+    db = warehouse / "leverage.duckdb"
+    statuses = dict(rows(db, "SELECT check_name, list(DISTINCT status) FROM int_derivatives__aggregator_check "
+                             f"WHERE date >= DATE '{WINDOW.start}' GROUP BY 1"))
+    assert set(statuses) == {"oi_venues_vs_coinalyze", "oi_change_vs_coinglass", "funding_vs_coinglass",
+                             "liquidations_coinglass_vs_coinalyze"}
+    assert all("agreed" in found for found in statuses.values()), statuses
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT liq_long_usd, liq_short_usd, liq_source, oi_check_status, funding_check_status, "
+                "liq_check_status, sources_present FROM leverage_condition ORDER BY date")
+    assert all(r[0] > 0 and r[1] > 0 and r[2] in ("coinglass", "coinalyze") for r in mart)
+    assert all({"coinglass", "coinalyze"} <= set(r[6].split(",")) for r in mart)
+    assert {r[3] for r in mart} <= {"agreed", "diverged"}
 
 
 def test_rerunning_a_partition_leaves_identical_rows(copy):
@@ -232,13 +260,51 @@ def test_a_failing_feed_is_reported_and_does_not_stop_the_others(copy):
     statuses = dict(rows(db, "SELECT provider, status FROM raw._landing_status "
                              "WHERE dataset = 'open_interest' AND partition_date = '2024-02-20'"))
     assert statuses.pop("binance") == "failed"
-    assert set(statuses) == {"okx", "bybit", "deribit", "dydx"}  # the other venues landed regardless
+    assert set(statuses) == {"okx", "bybit", "deribit", "dydx", "coinalyze"}  # the others landed regardless
     assert "failed" not in statuses.values()
 
 
+class LiveWithoutKeys(FeedTransportResource):
+    """Live mode with no aggregator keys; no network here, so the sample world answers the free providers."""
+
+    def now(self):
+        from datetime import datetime
+
+        return datetime.fromisoformat(NOW)
+
+    def transport(self):
+        from orchestration.sample.transport import SampleTransport
+
+        return SampleTransport(now=self.now())
+
+
+def test_live_mode_without_keys_skips_the_aggregators_and_still_publishes(monkeypatch, tmp_path):
+    for var in ("COINGLASS_API_KEY", "COINALYZE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    warehouse = tmp_path / "warehouse"
+    configure(monkeypatch, warehouse)
+    window = Window(date(2024, 2, 27), date(2024, 3, 1))
+    result = materialize(window, feeds=LiveWithoutKeys(mode="live"))
+    assert result.success
+    landed = {e.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    for name, meta in landed.items():
+        if name.startswith(("raw/coinglass__", "raw/coinalyze__")):
+            assert meta["feed_status"].value == "skipped"
+            assert "_API_KEY is not set" in meta["skipped_reason"].value
+    db = warehouse / "leverage.duckdb"
+    assert rows(db, "SELECT DISTINCT provider, status FROM raw._landing_status WHERE status = 'skipped' "
+                    "ORDER BY 1") == [("coinalyze", "skipped"), ("coinglass", "skipped")]
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT sources_present, liq_long_usd, oi_check_status FROM leverage_condition ORDER BY date")
+    assert len(mart) == len(window.days())
+    assert all("coinglass" not in r[0] and "coinalyze" not in r[0] and r[1] is None for r in mart)
+
+
 def test_a_venue_missing_for_a_day_is_carried_not_dropped(copy):
-    """Bybit's OI for 2024-02-20 never landed: the marts run (alone, as the sensor starts it) carries its
-    2024-02-19 value in the total, names it, lowers completeness, and keeps it out of the OI index's link."""
+    """Bybit's OI for 2024-02-20 never landed, from Bybit nor from Coinalyze: the marts run (alone, as the
+    sensor starts it) carries its 2024-02-19 value in the total, names it, lowers completeness, and keeps it
+    out of the OI index's link."""
     from orchestration.definitions import MARTS_JOB, build_defs
     from orchestration.partitions import window_tags
 
@@ -249,6 +315,7 @@ def test_a_venue_missing_for_a_day_is_carried_not_dropped(copy):
     (bybit,) = con.execute("SELECT arg_max(oi_usd, hour) FROM int_derivatives__venue_hourly "
                            "WHERE venue = 'bybit' AND CAST(hour AS DATE) = '2024-02-20'").fetchone()
     con.execute("DELETE FROM raw.bybit__open_interest WHERE partition_date = '2024-02-20'")
+    con.execute("DELETE FROM raw.coinalyze__open_interest WHERE partition_date = '2024-02-20' AND venue = 'bybit'")
     con.close()
     day = Window(date(2024, 2, 20), date(2024, 2, 20))
     result = build_defs().resolve_job_def(MARTS_JOB).execute_in_process(

@@ -1,7 +1,10 @@
 {#-
   Market-wide open interest per UTC day, POINT IN TIME (day D uses only rows up to D's end):
-    - per venue the day-end OI (last hourly observation of the day; CME: the latest released CFTC report;
-      a crypto venue missing for a day: its last observed value for up to oi_carry_forward_days days);
+    - per venue the day-end OI (last hourly observation of the day; CME: the latest released CFTC report);
+      where a crypto venue's own API cannot serve the day (Deribit before the latest day, OKX beyond its
+      history limits, a failed feed) the aggregator's per-venue series (Coinalyze, day-end close) fills it,
+      named in oi_venues_from_aggregator, so total OI covers the same venues on every day; a venue missing
+      from both keeps its last observed value for up to oi_carry_forward_days days (oi_venues_carried);
     - crypto-native / CME / total sums of the venues present (these jump when a venue appears or vanishes);
     - oi_index_usd, a LIKE-FOR-LIKE chain-linked index: the day-over-day link is computed only over the venues
       present on both D-1 and D, so a venue appearing (OKX at its 180-day history limit, Deribit's recent days)
@@ -34,6 +37,22 @@ spot as (
 
 ),
 
+aggregator_oi as (
+
+    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
+    where {{ window_filter('date', none) }} and oi_usd is not null
+
+),
+
+-- the aggregators' own datasets, for sources_present and completeness (a keyless live run has none)
+aggregator_presence as (
+
+    select date, provider as venue, dataset, 1.0 as share
+    from {{ ref('int_aggregators__daily_presence') }}
+    where {{ window_filter('date', none) }}
+
+),
+
 venue_daily as (
 
     select
@@ -49,7 +68,21 @@ venue_daily as (
 
 ),
 
--- a crypto venue missing for a day (a failed feed, a provider gap) keeps its last observed day-end OI for
+-- a crypto venue's day-end OI: its own API's where it served the day, else the aggregator's per-venue value
+crypto_oi_observed as (
+
+    select
+        coalesce(o.date, a.date) as date,
+        coalesce(o.venue, a.venue) as venue,
+        coalesce(o.oi_usd, a.oi_usd) as oi_usd,
+        o.oi_usd is null as from_aggregator
+
+    from (select * from venue_daily where oi_usd is not null) as o
+    full outer join aggregator_oi as a on a.date = o.date and a.venue = o.venue
+
+),
+
+-- a crypto venue missing from both (a failed feed, a provider gap) keeps its last observed day-end OI for
 -- up to oi_carry_forward_days days, flagged: total OI does not drop because a feed did. Only earlier days
 -- are read (point in time); a venue never seen before is not invented.
 crypto_oi_filled as (
@@ -58,11 +91,12 @@ crypto_oi_filled as (
         d.date,
         v.venue,
         last_value(o.oi_usd ignore nulls) over carry as oi_usd,
-        last_value(o.date ignore nulls) over carry as observed_date
+        last_value(o.date ignore nulls) over carry as observed_date,
+        last_value(o.from_aggregator ignore nulls) over carry as from_aggregator
 
-    from (select distinct date from venue_daily) as d
-    cross join (select distinct venue from venue_daily where oi_usd is not null) as v
-    left join venue_daily as o on o.date = d.date and o.venue = v.venue and o.oi_usd is not null
+    from (select distinct date from venue_daily union select distinct date from crypto_oi_observed) as d
+    cross join (select distinct venue from crypto_oi_observed) as v
+    left join crypto_oi_observed as o on o.date = d.date and o.venue = v.venue
     window carry as (partition by v.venue order by d.date rows between unbounded preceding and current row)
 
 ),
@@ -70,11 +104,12 @@ crypto_oi_filled as (
 -- day-end OI per venue, CME included (its weekly value carried between releases)
 venue_oi as (
 
-    select date, venue, oi_usd, observed_date < date as is_carried, false as is_cme
+    select date, venue, oi_usd, observed_date < date as is_carried, false as is_cme,
+        from_aggregator and observed_date = date as from_aggregator
     from crypto_oi_filled
     where observed_date is not null and date - observed_date <= {{ var('oi_carry_forward_days') | int }}
     union all
-    select date, 'cme', oi_usd_cme, false, true from cme where oi_usd_cme is not null
+    select date, 'cme', oi_usd_cme, false, true, false from cme where oi_usd_cme is not null
 
 ),
 
@@ -109,7 +144,8 @@ oi_daily as (
         ) as oi_link,
         count(*) filter (where oi_usd_prev_day is not null and not is_carried) as oi_venues_linked,
         array_to_string(list(venue order by venue), ',') as oi_venues_present,
-        array_to_string(list(venue order by venue) filter (where is_carried), ',') as oi_venues_carried
+        array_to_string(list(venue order by venue) filter (where is_carried), ',') as oi_venues_carried,
+        array_to_string(list(venue order by venue) filter (where from_aggregator), ',') as oi_venues_from_aggregator
 
     from venue_oi_linked
     group by date
@@ -150,6 +186,8 @@ presence as (
     from venue_daily where funding_fresh_hours > 0
     union all
     select date, 'binance_spot', 'klines', least(kline_hours / 24.0, 1.0) from spot where kline_hours > 0
+    union all
+    select date, venue, dataset, share from aggregator_presence
 
 ),
 
@@ -161,13 +199,16 @@ all_days as (
 
 ),
 
--- expected on day D: every (venue, dataset) with data on D or in the completeness_expected_days before it
+-- expected on day D: every (venue, dataset) with data on D or in the completeness_expected_days before it,
+-- and CME's weekly report on every day (a day whose report in force is unknown is incomplete)
 expected as (
 
     select distinct d.date, p.venue, p.dataset
     from all_days as d
     inner join presence as p
         on p.date between d.date - {{ expected_days }} and d.date
+    union
+    select date, 'cme', 'open_interest' from all_days
 
 ),
 
@@ -194,12 +235,15 @@ final as (
         cast(o.oi_usd_crypto_native as double) as oi_usd_crypto_native,
         cast(o.oi_usd_cme as double) as oi_usd_cme,
         cast(o.oi_usd_total as double) as oi_usd_total,
-        cast(o.oi_usd_crypto_native / nullif(o.oi_usd_total, 0) as double) as crypto_native_share_of_oi,
+        -- unknown (null), not 1.0, while CME's report in force is unknown
+        cast(case when o.oi_usd_cme is not null then o.oi_usd_crypto_native / nullif(o.oi_usd_total, 0) end
+            as double) as crypto_native_share_of_oi,
         cast(o.oi_link as double) as oi_link,
         cast(o.oi_venues_linked as integer) as oi_venues_linked,
         cast(round(o.oi_index_raw, 6) as double) as oi_index_usd,
         cast(coalesce(o.oi_venues_present, '') as varchar) as oi_venues_present,
         cast(coalesce(o.oi_venues_carried, '') as varchar) as oi_venues_carried,
+        cast(coalesce(o.oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,
         cast(coalesce(f.funding_venues_present, '') as varchar) as funding_venues_present,
         cast(array_to_string(list_sort(list_transform(coalesce(c.present, []),
             lambda x: case when x = 'binance_spot' then 'binance' else x end).list_distinct()), ',') as varchar)

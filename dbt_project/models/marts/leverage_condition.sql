@@ -46,6 +46,34 @@ liquidation_clusters as (
 
 ),
 
+liquidations as (
+
+    select * from {{ ref('int_liquidations__daily') }}
+    where {{ window_filter('date') }}
+
+),
+
+-- the day's cross-check status per metric: diverged if any check diverged, else agreed if any agreed, else
+-- single_source if any source was there, else missing
+cross_checks as (
+
+    select
+        date,
+        {%- for metric in ['oi', 'funding', 'liquidations'] %}
+        case
+            when bool_or(status = 'diverged') filter (where metric = '{{ metric }}') then 'diverged'
+            when bool_or(status = 'agreed') filter (where metric = '{{ metric }}') then 'agreed'
+            when bool_or(status = 'single_source') filter (where metric = '{{ metric }}') then 'single_source'
+            else 'missing'
+        end as {{ metric }}_check_status{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from {{ ref('int_derivatives__aggregator_check') }}
+    where {{ window_filter('date') }}
+    group by date
+
+),
+
 -- day-end values: the day's last hour (23:00) for point-in-time signals, last OI observed that day
 derivatives_daily as (
 
@@ -75,6 +103,7 @@ days as (
         m.oi_index_usd as oi_index,
         m.oi_venues_present,
         m.oi_venues_carried,
+        m.oi_venues_from_aggregator,
         m.funding_venues_present,
         m.sources_present,
         m.data_completeness,
@@ -171,10 +200,20 @@ with_liquidations as (
 
     select
         signals.*,
-        liq.liq_clusters_dense
+        liq.liq_clusters_dense,
+        liq.liq_cluster_share_of_oi,
+        liq.heatmap_usd_within_band,
+        l.liq_long_usd,
+        l.liq_short_usd,
+        l.liq_source,
+        coalesce(x.oi_check_status, 'missing') as oi_check_status,
+        coalesce(x.funding_check_status, 'missing') as funding_check_status,
+        coalesce(x.liquidations_check_status, 'missing') as liq_check_status
 
     from signals
     left join liquidation_clusters as liq on signals.date = liq.date
+    left join liquidations as l on signals.date = l.date
+    left join cross_checks as x on signals.date = x.date
 
 ),
 
@@ -240,6 +279,13 @@ final as (
         cast(funding_p90_trailing_365d as double) as funding_p90_trailing_365d,
         cast(funding_hours_above_p90 as integer) as funding_hours_above_p90,
         cast(funding_sustained_above_p90 as boolean) as funding_sustained_above_p90,
+        cast(liq_long_usd as double) as liq_long_usd,
+        cast(liq_short_usd as double) as liq_short_usd,
+        cast(liq_source as varchar) as liq_source,
+        -- the estimate's share of OI applied to the day's crypto-native OI (int_liquidations__daily_clusters)
+        cast(liq_cluster_share_of_oi * oi_usd_crypto_native as double) as liq_cluster_usd_within_5pct,
+        cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
+        cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
         -- verdict
         cast(conditions_met as integer) as conditions_met,
@@ -277,7 +323,11 @@ final as (
         ) as varchar) as cancellations,
         cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
         cast(coalesce(oi_venues_carried, '') as varchar) as oi_venues_carried,
+        cast(coalesce(oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,
         cast(coalesce(funding_venues_present, '') as varchar) as funding_venues_present,
+        cast(oi_check_status as varchar) as oi_check_status,
+        cast(funding_check_status as varchar) as funding_check_status,
+        cast(liq_check_status as varchar) as liq_check_status,
         cast(coalesce(sources_present, '') as varchar) as sources_present,
         cast(coalesce(data_completeness, 0) as double) as data_completeness,
         cast(date as timestamp) + interval 1 day as as_of

@@ -1,0 +1,191 @@
+{#-
+  Aggregators against the venues, per UTC day and check (macro agreement_status: agreed / diverged /
+  single_source / missing, tolerances as vars):
+    oi_venues_vs_coinalyze      metric oi: the day-end OI the venues' own APIs served, summed, against
+                                Coinalyze's per-venue day-end OI summed over the SAME venues (like for like);
+    oi_change_vs_coinglass      metric oi: the day-over-day change of the like-for-like OI index against the
+                                change of CoinGlass's all-exchange OI (levels differ by coverage, changes
+                                should not);
+    funding_vs_coinglass        metric funding: OI-weighted funding at the day's last hour (8 h basis)
+                                against CoinGlass's OI-weighted close (percent converted to a fraction);
+    liquidations_coinglass_vs_coinalyze
+                                metric liquidations: CoinGlass's aggregate for the venues' exchange list
+                                against Coinalyze's per-venue liquidations summed (long + short).
+  Small (a few rows a day): rebuilt in full each run from all history up to end_date.
+-#}
+with
+
+venue_oi as (
+
+    select cast(hour as date) as date, venue, arg_max(oi_usd, hour) as oi_usd
+    from {{ ref('int_derivatives__venue_hourly') }}
+    where {{ window_filter('hour', none) }} and oi_usd is not null
+    group by 1, 2
+
+),
+
+coinalyze_oi as (
+
+    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+oi_like_for_like as (
+
+    select
+        coalesce(v.date, a.date) as date,
+        sum(v.oi_usd order by v.venue) filter (where a.oi_usd is not null) as venue_value,
+        sum(a.oi_usd order by a.venue) filter (where v.oi_usd is not null) as aggregator_value,
+        -- one side only: that side's figure, so the day reads single_source
+        sum(v.oi_usd order by v.venue) as venue_only,
+        sum(a.oi_usd order by a.venue) as aggregator_only,
+        array_to_string(list(coalesce(v.venue, a.venue) order by coalesce(v.venue, a.venue))
+            filter (where v.oi_usd is not null and a.oi_usd is not null), ',') as venues
+
+    from venue_oi as v
+    full outer join coinalyze_oi as a on a.date = v.date and a.venue = v.venue
+    group by 1
+
+),
+
+market as (
+
+    select date, oi_link - 1 as oi_change, oi_venues_linked
+    from {{ ref('int_derivatives__market_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+coinglass_oi as (
+
+    select
+        date,
+        oi_usd / nullif(max(oi_usd) over (
+            order by date range between interval 1 day preceding and interval 1 day preceding), 0) - 1 as oi_change
+
+    from {{ ref('stg_coinglass__oi_aggregated') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+funding_day_end as (
+
+    select cast(hour as date) as date, arg_max(funding_8h_oi_weighted, hour) as funding_8h
+    from {{ ref('int_derivatives__market_hourly') }}
+    where {{ window_filter('hour', none) }} and funding_8h_oi_weighted is not null
+    group by 1
+
+),
+
+coinglass_funding as (
+
+    select date, funding_8h from {{ ref('stg_coinglass__funding_oi_weighted') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+coinglass_liq as (
+
+    select date, long_usd + short_usd as liq_usd from {{ ref('stg_coinglass__liquidations') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+coinalyze_liq as (
+
+    select date, sum(long_usd + short_usd order by venue) as liq_usd,
+        array_to_string(list(venue order by venue), ',') as venues
+    from {{ ref('stg_coinalyze__liquidations') }}
+    where {{ window_filter('date', none) }}
+    group by date
+
+),
+
+compared as (
+
+    select date, 'oi' as metric, 'oi_venues_vs_coinalyze' as check_name,
+        case when aggregator_value is not null then venue_value else venue_only end as venue_value,
+        case when venue_value is not null then aggregator_value else aggregator_only end as aggregator_value,
+        {{ var('agg_oi_abs_tol_usd') }} as abs_tolerance, {{ var('agg_oi_rel_tol') }} as rel_tolerance,
+        venues
+    from oi_like_for_like
+
+    union all
+
+    select coalesce(m.date, g.date), 'oi', 'oi_change_vs_coinglass',
+        case when m.oi_venues_linked > 0 then m.oi_change end, g.oi_change,
+        {{ var('agg_oi_change_abs_tol') }}, 0.0, null
+    from market as m
+    full outer join coinglass_oi as g on g.date = m.date
+
+    union all
+
+    select coalesce(f.date, g.date), 'funding', 'funding_vs_coinglass', f.funding_8h, g.funding_8h,
+        {{ var('agg_funding_abs_tol') }}, {{ var('agg_funding_rel_tol') }}, null
+    from funding_day_end as f
+    full outer join coinglass_funding as g on g.date = f.date
+
+    union all
+
+    select coalesce(g.date, a.date), 'liquidations', 'liquidations_coinglass_vs_coinalyze', a.liq_usd, g.liq_usd,
+        {{ var('agg_liq_abs_tol_usd') }}, {{ var('agg_liq_rel_tol') }}, a.venues
+    from coinglass_liq as g
+    full outer join coinalyze_liq as a on a.date = g.date
+
+),
+
+-- every day of the market table x every check, so a day neither source covered reads 'missing'
+spine as (
+
+    select m.date, c.metric, c.check_name, c.abs_tolerance, c.rel_tolerance
+    from market as m
+    cross join (values
+        ('oi', 'oi_venues_vs_coinalyze', {{ var('agg_oi_abs_tol_usd') }}, {{ var('agg_oi_rel_tol') }}),
+        ('oi', 'oi_change_vs_coinglass', {{ var('agg_oi_change_abs_tol') }}, 0.0),
+        ('funding', 'funding_vs_coinglass', {{ var('agg_funding_abs_tol') }}, {{ var('agg_funding_rel_tol') }}),
+        ('liquidations', 'liquidations_coinglass_vs_coinalyze', {{ var('agg_liq_abs_tol_usd') }},
+            {{ var('agg_liq_rel_tol') }})
+    ) as c (metric, check_name, abs_tolerance, rel_tolerance)
+
+),
+
+filled as (
+
+    select
+        coalesce(c.date, s.date) as date,
+        coalesce(c.metric, s.metric) as metric,
+        coalesce(c.check_name, s.check_name) as check_name,
+        c.venue_value,
+        c.aggregator_value,
+        coalesce(c.abs_tolerance, s.abs_tolerance) as abs_tolerance,
+        coalesce(c.rel_tolerance, s.rel_tolerance) as rel_tolerance,
+        c.venues
+
+    from spine as s
+    full outer join (select * from compared where date is not null) as c
+        on c.date = s.date and c.check_name = s.check_name
+
+),
+
+final as (
+
+    select
+        cast(date as date) as date,
+        cast(metric as varchar) as metric,
+        cast(check_name as varchar) as check_name,
+        cast(venue_value as double) as venue_value,
+        cast(aggregator_value as double) as aggregator_value,
+        cast(venue_value - aggregator_value as double) as difference,
+        cast((venue_value - aggregator_value) / nullif(abs(aggregator_value), 0) as double) as relative_difference,
+        cast(abs_tolerance as double) as abs_tolerance,
+        cast(rel_tolerance as double) as rel_tolerance,
+        cast({{ agreement_status('venue_value', 'aggregator_value', 'abs_tolerance', 'rel_tolerance') }} as varchar)
+            as status,
+        cast(venues as varchar) as venues_compared
+
+    from filled
+
+)
+
+select * from final
