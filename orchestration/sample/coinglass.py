@@ -125,9 +125,9 @@ class CoinglassLens(Lens):
         return symbol
 
     # -- bars --------------------------------------------------------------------------------------------
-    def bars(self, params: Mapping[str, str], now_ms: int, history_end_ms: int | None = None,
-             missing=None) -> tuple[np.ndarray, int]:
-        """(world-hour index of each served bar's start, bar length in hours) for the request."""
+    def bars(self, params: Mapping[str, str], now_ms: int, missing=None) -> tuple[np.ndarray, int]:
+        """(world-hour index of each served bar's start, bar length in hours) for the request; ``missing``
+        flags bar starts the history lacks (outage days; bars of a day or less only)."""
         self.symbol(params)
         interval = params.get("interval")
         if not interval:
