@@ -23,6 +23,9 @@ VERDICT_COLUMNS = {
     "funding_p90_trailing_365d": "P90 %/8h",
     "funding_hours_above_p90": "h > P90",
     "oi_at_local_high": "OI high",
+    "liq_long_usd": "liq $m",
+    "liq_cluster_share_of_oi": "clust %OI",
+    "liq_clusters_dense": "dense",
     "conditions_met": "conds",
     "regime": "regime",
     "position_size_multiplier": "multiplier",
@@ -39,8 +42,10 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
         raise FileNotFoundError(f"no published snapshot at {path}: run `make run` first")
     con = duckdb.connect(str(path), read_only=True)
     try:
-        frame = con.execute(f"SELECT {', '.join(VERDICT_COLUMNS)} FROM leverage_condition "
-                            "ORDER BY date DESC LIMIT ?", [days]).df().iloc[::-1]
+        columns = ", ".join("liq_long_usd + liq_short_usd AS liq_long_usd" if c == "liq_long_usd" else c
+                            for c in VERDICT_COLUMNS)
+        frame = con.execute(f"SELECT {columns} FROM leverage_condition ORDER BY date DESC LIMIT ?",
+                            [days]).df().iloc[::-1]
     finally:
         con.close()
     frame["price_close_usd"] = frame["price_close_usd"].map("{:,.0f}".format)
@@ -48,6 +53,9 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     for col in ("funding_8h_oi_weighted", "funding_p90_trailing_365d"):
         frame[col] = (frame[col] * 100).map(lambda v: "" if v != v else f"{v:.4f}")
     frame["position_size_multiplier"] = frame["position_size_multiplier"].map("{:.2f}".format)
+    frame["liq_long_usd"] = (frame["liq_long_usd"] / 1e6).map(lambda v: "" if v != v else f"{v:,.0f}")
+    frame["liq_cluster_share_of_oi"] = (frame["liq_cluster_share_of_oi"] * 100).map(
+        lambda v: "" if v != v else f"{v:.1f}")
     frame["crypto_native_share_of_oi"] = (frame["crypto_native_share_of_oi"] * 100).map(
         lambda v: "" if v != v else f"{v:.0f}")
     frame["data_completeness"] = frame["data_completeness"].map("{:.0%}".format)

@@ -6,8 +6,9 @@
     oi_change_vs_coinglass      metric oi: the day-over-day change of the like-for-like OI index against the
                                 change of CoinGlass's all-exchange OI (levels differ by coverage, changes
                                 should not);
-    funding_vs_coinglass        metric funding: OI-weighted funding at the day's last hour (8 h basis)
-                                against CoinGlass's OI-weighted close (percent converted to a fraction);
+    funding_vs_coinglass        metric funding: the day's average OI-weighted funding (8 h basis) against
+                                the typical value (OHLC mean) of CoinGlass's daily OI-weighted bar (percent
+                                converted to a fraction; CoinGlass also weighs venues we do not land);
     liquidations_coinglass_vs_coinalyze
                                 metric liquidations: CoinGlass's aggregate for the venues' exchange list
                                 against Coinalyze's per-venue liquidations summed (long + short).
@@ -69,9 +70,11 @@ coinglass_oi as (
 
 ),
 
-funding_day_end as (
+-- the day's average: the venues' settled rates in force lag CoinGlass's current rates by hours, so a
+-- day-end comparison reads a trend as a disagreement; the averages of the day do not
+funding_day as (
 
-    select cast(hour as date) as date, arg_max(funding_8h_oi_weighted, hour) as funding_8h
+    select cast(hour as date) as date, avg(funding_8h_oi_weighted) as funding_8h
     from {{ ref('int_derivatives__market_hourly') }}
     where {{ window_filter('hour', none) }} and funding_8h_oi_weighted is not null
     group by 1
@@ -80,7 +83,7 @@ funding_day_end as (
 
 coinglass_funding as (
 
-    select date, funding_8h from {{ ref('stg_coinglass__funding_oi_weighted') }}
+    select date, funding_8h_typical as funding_8h from {{ ref('stg_coinglass__funding_oi_weighted') }}
     where {{ window_filter('date', none) }}
 
 ),
@@ -123,7 +126,7 @@ compared as (
 
     select coalesce(f.date, g.date), 'funding', 'funding_vs_coinglass', f.funding_8h, g.funding_8h,
         {{ var('agg_funding_abs_tol') }}, {{ var('agg_funding_rel_tol') }}, null
-    from funding_day_end as f
+    from funding_day as f
     full outer join coinglass_funding as g on g.date = f.date
 
     union all
