@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -180,6 +181,51 @@ def field(dataset: Dataset, record: Mapping[str, Any], name: str, convert: Calla
     if isinstance(value, float) and not math.isfinite(value):
         raise dataset.parse_error(f"field {name!r}{where} is not finite: {record[name]!r}")
     return value
+
+
+# Strict value readers for ``field``: they refuse what they cannot read exactly (a bool is no number, a
+# fraction is no whole number, text like "1_000" or "nan" is neither), so no connector coerces silently.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def number(value: Any) -> float:
+    """A JSON number or a numeric string as float; bools, empty and non-numeric strings are refused."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    raise ValueError(f"not a number: {value!r}")
+
+
+def integer(value: Any) -> int:
+    """A whole number (JSON integer, integral float or digit string); a fraction is refused, not truncated."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    raise ValueError(f"not a whole number: {value!r}")
+
+
+def looks_html(body: bytes) -> bool:
+    """An HTML page where JSON was expected (an error page, a Cloudflare challenge)."""
+    head = body[:512].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<head" in head[:200]
+
+
+def html_summary(body: bytes) -> str:
+    """What an HTML answer is, in one line: its title, and a hint when it is a Cloudflare challenge."""
+    text = body[:4000].decode("utf-8", errors="replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    hint = " (Cloudflare challenge?)" if "cloudflare" in text.lower() or "cf-" in text.lower() else ""
+    shown = " ".join(title.group(1).split())[:120] if title else text.strip()[:80]
+    return f"an HTML page, not JSON{hint}: {shown!r}"
 
 
 def require_list(dataset: Dataset, payload: Any, what: str) -> list:

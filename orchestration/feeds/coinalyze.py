@@ -31,7 +31,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, html_summary, load_json, looks_html,
+                                      number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.coinalyze.net/v1"
@@ -55,7 +56,6 @@ MARGIN_DAYS = 2  # never ask for the oldest, half-expired days of a rolling hist
 # plausible UNIX-seconds range: 2009-01-01 .. 2286; a millisecond stamp (~1.7e12) falls far outside
 MIN_T, MAX_T = 1_230_768_000, 10_000_000_000
 _INTEGER = re.compile(r"[0-9]{1,19}")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _utc(now: datetime) -> datetime:
@@ -65,17 +65,6 @@ def _utc(now: datetime) -> datetime:
 
 def _seconds(moment: datetime) -> int:
     return int(_utc(moment).timestamp())
-
-
-def number(value: Any) -> float:
-    """A JSON number or a numeric string as float; bools, empty and non-numeric strings are refused."""
-    if isinstance(value, bool):
-        raise TypeError("a bool is not a number")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)
-    raise ValueError(f"not a number: {value!r}")
 
 
 def _runs(days: list[date]) -> list[list[date]]:
@@ -161,10 +150,8 @@ class CoinalyzeDataset(Dataset):
                                 dataset=self.name)
 
     def entries(self, body: bytes) -> list:
-        stripped = body.lstrip()
-        if stripped[:1] == b"<":
-            snippet = stripped[:80].decode("utf-8", errors="replace")
-            raise self.parse_error(f"payload is HTML, not JSON (an error or challenge page?): starts with {snippet!r}")
+        if looks_html(body) or body.lstrip()[:1] == b"<":  # any markup where JSON belongs
+            raise self.parse_error(f"payload is {html_summary(body)}")
         payload = load_json(self, body)
         if isinstance(payload, dict) and ("message" in payload or "error" in payload):
             raise self.parse_error(f"Coinalyze error object instead of data: "

@@ -37,7 +37,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, html_summary, integer, load_json,
+                                      looks_html, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
@@ -55,8 +56,6 @@ EPOCH = datetime(1970, 1, 1)
 # plausible epoch instants: 2009-01-01 .. 2100-01-01 (the two ranges cannot overlap)
 MS_RANGE = (1_230_768_000_000, 4_102_444_800_000)
 S_RANGE = (1_230_768_000, 4_102_444_800)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def _code(response: HttpResponse) -> str | None:
@@ -73,32 +72,6 @@ PROVIDER = ProviderSpec("coinglass", requests_per_second=0.5, api_key_env="COING
                         api_key_header="CG-API-KEY", rate_limited=_rate_limited, key_required=True)
 
 
-# --- value readers (for ``field``): strict about what counts as a number ------------------------------------
-
-def number(value: Any) -> float:
-    """A JSON number or a numeric string; never a bool (``True`` is not 1.0 USD), never text like "1_000"."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)
-    raise ValueError(f"not a number: {value!r}")
-
-
-def integer(value: Any) -> int:
-    """A whole number (JSON integer, integral float or digit string); a fraction is refused, not truncated."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
-    raise ValueError(f"not a whole number: {value!r}")
-
-
 def _utc(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
 
@@ -109,19 +82,6 @@ def _ms(moment: datetime) -> int:
 
 def _today(now: datetime) -> date:
     return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
-
-
-def _looks_html(body: bytes) -> bool:
-    head = body[:512].lstrip().lower()
-    return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<head" in head[:200]
-
-
-def _html_summary(body: bytes) -> str:
-    text = body[:4000].decode("utf-8", errors="replace")
-    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    hint = " (Cloudflare challenge?)" if "cloudflare" in text.lower() or "cf-" in text.lower() else ""
-    shown = " ".join(title.group(1).split())[:120] if title else text.strip()[:80]
-    return f"an HTML page, not JSON{hint}: {shown!r}"
 
 
 class CoinglassDataset(Dataset):
@@ -135,24 +95,24 @@ class CoinglassDataset(Dataset):
             return  # a body that is no envelope is parse()'s to name
         msg = payload.get("msg") if "msg" in payload else response.text()[:200]  # the provider's own words
         where = f"on {request.path} (HTTP {response.status}" + (f", code {code}" if code is not None else "") + ")"
-        if response.status == 403 and code is None and _looks_html(response.body):
-            detail = _html_summary(response.body)  # Cloudflare answers 403 with a challenge page
+        if response.status == 403 and code is None and looks_html(response.body):
+            detail = html_summary(response.body)  # Cloudflare answers 403 with a challenge page
         elif response.status in (401, 403) or code in ("401", "403"):
             detail = f"{PLAN_HINT}: {msg!r}"
         elif response.status == 429 or code == "429":
             detail = f"rate limited: {msg!r}"
         elif code is not None:
             detail = f"CoinGlass error: {msg!r}"
-        elif _looks_html(response.body):
-            detail = _html_summary(response.body)
+        elif looks_html(response.body):
+            detail = html_summary(response.body)
         else:
             detail = f"HTTP error: {msg!r}"
         raise FeedHttpError(self.provider.name, f"{detail} {where}", dataset=self.name)
 
     def data(self, body: bytes) -> Any:
         """The ``data`` of a successful envelope (HTML and non-JSON bodies named as such)."""
-        if _looks_html(body):
-            raise self.parse_error(f"payload is {_html_summary(body)}")
+        if looks_html(body):
+            raise self.parse_error(f"payload is {html_summary(body)}")
         payload = load_json(self, body)
         if not isinstance(payload, dict) or "code" not in payload:
             raise self.parse_error(f"expected a CoinGlass envelope {{code, msg, data}}, got {payload!r:.160}")

@@ -149,8 +149,8 @@ def test_values_are_numbers_or_numeric_strings_never_bools(value, expected):
 
 
 @pytest.mark.parametrize("body, expected", [
-    (b"<!DOCTYPE html><html><body>Just a moment...</body></html>", "payload is HTML, not JSON"),
-    (b"  <html>502 Bad Gateway</html>", "payload is HTML"),
+    (b"<!DOCTYPE html><html><body>Just a moment...</body></html>", "payload is an HTML page, not JSON"),
+    (b"  <html>502 Bad Gateway</html>", "payload is an HTML page"),
     (b"Internal error", "payload is not JSON"),
     (b'{"message": "Invalid interval"}', "Coinalyze error object instead of data: 'Invalid interval'"),
     (b'{"data": []}', "as a JSON list"),
