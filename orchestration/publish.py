@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,33 @@ MANIFEST_NAME = "manifest.json"
 
 def _tmp(path: Path) -> Path:
     return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+_TMP_SUFFIX = re.compile(r"\.tmp-(\d+)(\.wal)?$")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_leftovers(published_dir: Path) -> list[Path]:
+    """Delete the temporary files of an earlier publish that was killed before its swap (``*.tmp-<pid>``
+    of a process that no longer runs); a concurrent publish's files are left alone. Returns what went."""
+    removed = []
+    for path in published_dir.iterdir():
+        match = _TMP_SUFFIX.search(path.name)
+        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _q(identifier: str) -> str:
@@ -94,6 +122,7 @@ def publish_marts(source_duckdb: Path, published_dir: Path, tables: list[str]) -
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate table names in {tables}")
     published_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(published_dir)
 
     final_db = published_dir / DUCKDB_NAME
     tmp_db = _tmp(final_db)

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.feeds.base import Dataset, Page, Row, Window, fetch
-from orchestration.feeds.http import FeedClient, FeedError
+from orchestration.feeds.http import FeedClient, FeedError, FeedParseError
 
 MANIFEST_TABLE = "raw._manifest"
 MANIFEST_COLUMNS = {
@@ -36,6 +36,10 @@ def raw_table(dataset: Dataset) -> str:
 
 def raw_columns(dataset: Dataset) -> dict[str, str]:
     return {"partition_date": "DATE", **dataset.columns, "payload_sha256": "VARCHAR"}
+
+
+class WarehouseFault(RuntimeError):
+    """The warehouse itself failed (disk, database): this stops the run, unlike any one feed's failure."""
 
 
 @dataclass
@@ -68,7 +72,10 @@ class PayloadStore:
         body = page.response.body
         sha = hashlib.sha256(body).hexdigest()
         path = self.folder / f"page-{page.index:05d}.{self.dataset.payload_extension}"
-        path.write_bytes(body)
+        try:
+            path.write_bytes(body)
+        except OSError as exc:  # a full disk or a lost folder is the warehouse's fault, not the feed's
+            raise WarehouseFault(f"cannot keep the payload at {path}: {exc}") from exc
         self.sha_by_page[page.index] = sha
         self.manifest.append({
             "provider": self.dataset.provider.name, "dataset": self.dataset.name,
@@ -128,10 +135,13 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
     error: FeedError | None = None
     try:
         pages = fetch(client, dataset, read, now, on_page=store)
-    except FeedError as exc:
-        error, pages = exc.for_partition(dataset.name, str(window)), []
+        frame = rows_frame(dataset, read, pages, store.sha_by_page)
+    except WarehouseFault:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever one feed's payload does, it is that feed's failure
+        error, pages = as_feed_error(dataset, exc).for_partition(dataset.name, str(window)), []
+        frame = rows_frame(dataset, read, [], store.sha_by_page)
     fetch_failed = error is not None
-    frame = rows_frame(dataset, read, pages, store.sha_by_page)
     frame = frame[frame["partition_date"].isin(replaced)].reset_index(drop=True)
     counts = frame["partition_date"].value_counts().to_dict()
     result.rows_per_day = {day: int(counts.get(day, 0)) for day in window.days()}
@@ -164,6 +174,17 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
     if error is not None and raise_on_error:
         raise error
     return result
+
+
+def as_feed_error(dataset: Dataset, exc: BaseException) -> FeedError:
+    """Any failure while fetching or parsing one dataset, as that feed's error: a ``FeedError`` as it is,
+    anything else (a corrupt archive, a payload pandas cannot frame, a bug a payload triggers) named with its
+    type. The warehouse is not touched before this point, so no warehouse fault is swallowed here."""
+    if isinstance(exc, FeedError):
+        return exc
+    detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return FeedParseError(dataset.provider.name, f"unexpected {type(exc).__name__} while reading the payload"
+                          f"{': ' + detail if detail else ''}", dataset=dataset.name)
 
 
 def _statuses(dataset: Dataset, window: Window, servable: set[date], rows_per_day: dict[date, int],

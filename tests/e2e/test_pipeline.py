@@ -264,6 +264,41 @@ def test_a_failing_feed_is_reported_and_does_not_stop_the_others(copy):
     assert "failed" not in statuses.values()
 
 
+class CorruptPayloads(RewritingFeeds):
+    """Binance's metrics archives arrive as broken zips and OKX's funding as a 100k-deep JSON: the kind of
+    payload that used to escape the error handling (BadZipFile, RecursionError)."""
+
+    def rewrite(self, request, response):
+        if "data.binance.vision" in request.host:
+            return HttpResponse(200, b"PK\x03\x04" + b"\x00" * 26 + b"not deflate data", response.headers)
+        if request.host == "www.okx.com" and request.path.endswith("/funding-rate-history"):
+            return HttpResponse(200, b"[" * 100_000 + b"]" * 100_000, response.headers)
+        return response
+
+
+def test_a_corrupt_payload_in_one_feed_lets_the_others_and_the_marts_through(copy):
+    db = copy / "leverage.duckdb"
+    day = "2024-01-20"  # older than 28 days at NOW: Binance OI comes from the daily metrics archive
+    kept = {t: rows(db, f"SELECT * FROM raw.{t} WHERE partition_date = '{day}' ORDER BY ALL")
+            for t in ("binance__open_interest", "okx__funding")}
+    result = materialize(Window(date(2024, 1, 20), date(2024, 1, 20)),
+                         feeds=CorruptPayloads(mode="sample", sample_now=NOW))
+    assert result.success  # landing reported the two feeds and went on; the marts were built and published
+    landed = {e.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    assert landed["raw/binance__open_interest"]["feed_status"].value == "failed"
+    assert landed["raw/okx__funding"]["feed_status"].value == "failed"
+    assert "published/marts" in landed and landed["raw/bybit__funding"]["feed_status"].value == "ok"
+    statuses = dict(rows(db, "SELECT provider || '/' || dataset, status || ': ' || coalesce(error, '') "
+                             f"FROM raw._landing_status WHERE partition_date = '{day}'"))
+    assert statuses["binance/open_interest"].startswith("failed") and "zip" in statuses["binance/open_interest"].lower()
+    assert statuses["okx/funding"].startswith("failed")
+    assert all(s.startswith(("landed", "unavailable", "no_rows")) for k, s in statuses.items()
+               if k not in ("binance/open_interest", "okx/funding"))
+    for table, before in kept.items():  # the failed feeds kept their earlier rows
+        assert rows(db, f"SELECT * FROM raw.{table} WHERE partition_date = '{day}' ORDER BY ALL") == before
+
+
 class LiveWithoutKeys(FeedTransportResource):
     """Live mode with no aggregator keys; no network here, so the sample world answers the free providers."""
 

@@ -164,3 +164,26 @@ def test_bad_arguments(tmp_path):
         publish_marts(tmp_path / "nope.duckdb", tmp_path / "p", TABLES)
     with pytest.raises(FileNotFoundError):
         published_rows(tmp_path / "never", "leverage_condition")
+
+
+def test_a_killed_publish_leaves_no_temporary_files_behind_the_next_one(tmp_path):
+    """A publish killed before its swap leaves ``*.tmp-<pid>`` files; the next publish removes those of dead
+    processes and keeps a concurrent (live) publisher's."""
+    import subprocess
+    import sys
+
+    from orchestration.publish import remove_leftovers
+
+    published = tmp_path / "published"
+    published.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = [published / f"marts.duckdb.tmp-{dead}", published / f"marts.duckdb.tmp-{dead}.wal",
+             published / f"leverage_condition.parquet.tmp-{dead}"]
+    live = published / f"marts.duckdb.tmp-{os.getpid()}"
+    for path in (*stale, live):
+        path.write_bytes(b"half-written")
+    keep = published / "leverage_condition.parquet"
+    keep.write_bytes(b"the published snapshot")
+    assert sorted(remove_leftovers(published)) == sorted(stale)
+    assert live.exists() and keep.exists() and not any(p.exists() for p in stale)
