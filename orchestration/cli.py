@@ -59,7 +59,8 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     frame["crypto_native_share_of_oi"] = (frame["crypto_native_share_of_oi"] * 100).map(
         lambda v: "" if v != v else f"{v:.0f}")
     frame["data_completeness"] = frame["data_completeness"].map("{:.0%}".format)
-    return frame.rename(columns=VERDICT_COLUMNS).to_string(index=False)
+    # a condition that cannot be evaluated yet (short history) shows blank, not <NA>
+    return frame.astype(object).where(frame.notna(), "").rename(columns=VERDICT_COLUMNS).to_string(index=False)
 
 
 class RefreshResult:
@@ -83,28 +84,71 @@ class RefreshResult:
         return [evaluation for r in self.runs for evaluation in r.get_asset_check_evaluations()]
 
 
-def run(window: Window, defs=None, instance=None) -> RefreshResult:
+def run(window: Window, defs=None, instance=None, log_path: Path | None = None) -> RefreshResult:
     """Land every feed for ``window`` in one run, then build, gate and publish the marts over it in a second
-    (what the schedule and the marts sensor do, in process)."""
+    (what the schedule and the marts sensor do, in process). With ``log_path`` the terminal shows only the
+    progress lines (``orchestration.progress``) and every event, dbt's output included, goes to that file."""
+    import contextlib
+
     import dagster as dg
 
     from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
     from orchestration.partitions import range_tags, window_tags
 
     defs = defs or build_defs()
+    run_config = None
+    quiet = contextlib.nullcontext()
+    if log_path is not None:
+        from orchestration import progress
+
+        defs = dg.Definitions.merge(defs, dg.Definitions(loggers=progress.loggers(sys.stdout)))
+        run_config = progress.run_config(log_path)
+        quiet = _stdout_to(log_path)
     if instance is None:
         instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
-    runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
-        instance=instance, tags=range_tags(window), raise_on_error=False)]
-    if runs[0].success:
-        runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
-            instance=instance, tags=window_tags(window), raise_on_error=False))
+    with quiet:
+        runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
+            instance=instance, tags=range_tags(window), raise_on_error=False, run_config=run_config)]
+        if runs[0].success:
+            runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
+                instance=instance, tags=window_tags(window), raise_on_error=False, run_config=run_config))
     result = RefreshResult(runs)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
     return result
+
+
+def _stdout_to(log_path: Path):
+    """Send what libraries print (dbt's output, through dagster-dbt) to the log file, not the terminal; the
+    progress handler already holds the real stdout."""
+    import contextlib
+
+    handle = log_path.open("a", encoding="utf-8", buffering=1)
+    stack = contextlib.ExitStack()
+    stack.enter_context(handle)
+    stack.enter_context(contextlib.redirect_stdout(handle))
+    return stack
+
+
+def log_file(warehouse_dir: Path) -> Path:
+    """Where a ``make run`` writes Dagster's full event log: ``warehouse/logs/run-<UTC stamp>.log``."""
+    from datetime import datetime, timezone
+
+    folder = warehouse_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+
+
+def _quiet_framework_warnings() -> None:
+    """Dagster's beta/preview notices are about our own API use, not the run: keep them off the terminal."""
+    import warnings
+
+    from dagster import BetaWarning, PreviewWarning
+
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    warnings.filterwarnings("ignore", category=PreviewWarning)
 
 
 def _has_dagster_home() -> bool:
@@ -127,12 +171,17 @@ def main(argv: list[str] | None = None) -> int:
     config = settings()
     if args.command == "run":
         window = Window(args.start or config.start_date, args.end or config.end_date)
-        print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}")
+        print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}",
+              flush=True)
         started = time.monotonic()
-        ok = run(window).success
+        _quiet_framework_warnings()
+        log_path = log_file(config.warehouse_dir)
+        print(f"full event log: {log_path}", flush=True)
+        ok = run(window, log_path=log_path).success
         print(f"run {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
         if not ok:
-            print("the published snapshot (if any) was left as it was", file=sys.stderr)
+            print(f"the published snapshot (if any) was left as it was; what failed is above, every event in "
+                  f"{log_path}", file=sys.stderr)
             return 1
     print(verdict_table(config.published_dir, args.days))
     return 0

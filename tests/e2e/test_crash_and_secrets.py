@@ -93,9 +93,9 @@ def _run_until(line_marker: str, warehouse: Path, delay: float) -> bool:
 
 
 @pytest.mark.parametrize("marker,delay", [
-    ("raw__binance__open_interest - STEP_START", 0.5),  # landing: payloads half written
-    ("dbt_models - STEP_START", 3.0),                    # dbt building the incremental models
-    ("published__marts - STEP_START", 0.0),              # publishing the snapshot
+    ("binance/funding", 0.5),  # landing Binance's OI: payloads half written
+    ("dbt build ...", 3.0),    # dbt building the incremental models
+    ("publishing ...", 0.0),   # publishing the snapshot
 ], ids=["landing", "dbt", "publishing"])
 def test_a_killed_run_leaves_a_warehouse_that_opens_and_a_rerun_gives_the_same_mart(reference, tmp_path,
                                                                                         marker, delay):
