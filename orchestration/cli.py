@@ -59,6 +59,7 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
     frame["crypto_native_share_of_oi"] = (frame["crypto_native_share_of_oi"] * 100).map(
         lambda v: "" if v != v else f"{v:.0f}")
     frame["data_completeness"] = frame["data_completeness"].map("{:.0%}".format)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     # a condition that cannot be evaluated yet (short history) shows blank, not <NA>
     return frame.astype(object).where(frame.notna(), "").rename(columns=VERDICT_COLUMNS).to_string(index=False)
 
