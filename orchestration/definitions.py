@@ -1,8 +1,9 @@
 """The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule.
 
 Two jobs: ``land_feeds`` (partitioned: every feed for a day or a range, raw gates) and ``build_marts``
-(unpartitioned: dbt build over the same window, mart gates, publish). The schedule launches the landing;
-a run-status sensor launches the marts after it (see ``orchestration.sensors``); ``make run`` runs both.
+(unpartitioned: re-check of every raw table for the window, dbt build over it, mart gates, publish). The
+schedule launches the landing; a run-status sensor launches the marts after it (see
+``orchestration.sensors``); ``make run`` runs both.
 """
 from __future__ import annotations
 
@@ -62,18 +63,23 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     landing = [landing_asset(d) for d in datasets()]
     raw_gates = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
                             landing=(d.provider.name, d.name)) for d in datasets()]
+    # the marts run re-checks each raw table for its own window before dbt reads it: a raw table changed
+    # after its landing run (or landed by a run whose gate was not looked at) cannot reach the mart unchecked
+    raw_rechecks = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
+                               landing=(d.provider.name, d.name), recheck=True) for d in datasets()]
     # the whole mart is published, so the whole mart is gated
     mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None)
                   for name in (*GATED_INTERMEDIATE, *PUBLISHED_MARTS)]
     raw = dg.AssetSelection.groups(RAW_GROUP)
-    land = dg.define_asset_job(LAND_JOB, selection=raw, partitions_def=DAILY,
+    rechecks = dg.AssetSelection.checks(*(key for check in raw_rechecks for key in check.check_keys))
+    land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=DAILY,
                                description="Land every feed for a day or a range of days; gate the raw tables.")
-    marts = dg.define_asset_job(MARTS_JOB, selection=dg.AssetSelection.all() - raw,
-                                description="dbt build over the window of the landing run it follows, "
-                                            "gate the marts, publish.")
+    marts = dg.define_asset_job(MARTS_JOB, selection=(dg.AssetSelection.all() - raw) | rechecks,
+                                description="Re-check the raw tables for the window of the landing run it "
+                                            "follows, dbt build over it, gate the marts, publish.")
     return dg.Definitions(
         assets=[*landing, build_dbt_assets(), published_marts],
-        asset_checks=[*raw_gates, *mart_gates],
+        asset_checks=[*raw_gates, *raw_rechecks, *mart_gates],
         jobs=[land, marts],
         schedules=[daily_refresh(land)],
         sensors=[marts_after_landing(land, marts)],

@@ -5,15 +5,28 @@ warehouse (read-only), restricted to the run's partition window when the table i
 against ``expectations/<suite>.json`` (``orchestration.gates``) and returns an ERROR-severity result whose
 metadata names every failed expectation and how many rows broke it. A failing gate stops downstream assets
 in the run. An empty window fails: nothing landed means nothing to trust.
+
+Suites with history-relative expectations (``meta.plausibility``, see ``orchestration.gates``) need the days
+before the window: the gate reads the window plus the suite's lookback and validates the window.
+
+``recheck=True`` builds the marts run's re-check of a raw table (``recheck_<suite>``): the marts job is
+unpartitioned, so its window comes from the run's tags (``partitions.run_window``); the dbt models read the
+raw tables as sources, so Dagster runs every re-check before dbt and a blocking failure stops dbt and
+publishing: no path publishes raw data that did not pass its gate for the window being built. Data that
+merely is not there (a feed that failed or never landed for the window) is a WARN there, not a block: the
+mart shows the gap in its completeness.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 import duckdb
 
 from orchestration import gates
+from orchestration.config import PARTITIONS_START, latest_complete_day
+from orchestration.feeds.base import Window as DayRange
+from orchestration.partitions import run_window
 from orchestration.raw_store import landing_statuses
 from orchestration.resources import WarehouseResource
 
@@ -33,23 +46,31 @@ def partition_window(context: dg.AssetCheckExecutionContext) -> Window | None:
         tw = context.partition_time_window
         return tw.start.date(), tw.end.date()
     except Exception:  # not time-window partitions: fall back to ISO-date keys, end inclusive
-        from datetime import timedelta
-
         rng = context.partition_key_range
         return date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]) + timedelta(days=1)
+
+
+def tagged_window(context) -> Window:
+    """The window of an unpartitioned run (the marts job) from its tags, [start, end); without tags, what
+    the dbt models default to: every day up to the latest complete one."""
+    days = run_window(context, default=DayRange(PARTITIONS_START, latest_complete_day()))
+    return days.start, days.end + timedelta(days=1)
 
 
 def _qualified(table: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
 
 
-def window_query(table: str, partition_column: str | None, window: Window | None) -> tuple[str, list[Any]]:
-    """SQL (and parameters) selecting the rows a gate validates. Pure; unit-tested."""
+def window_query(table: str, partition_column: str | None, window: Window | None,
+                 lookback_days: int = 0) -> tuple[str, list[Any]]:
+    """SQL (and parameters) selecting the rows a gate reads: the window and, for history-relative
+    expectations, the ``lookback_days`` before it. Pure; unit-tested."""
     sql = f"select * from {_qualified(table)}"
     if partition_column is None or window is None:
         return sql, []
     col = '"' + partition_column.replace('"', '""') + '"'
-    return f"{sql} where {col} >= ?::date and {col} < ?::date", [window[0].isoformat(), window[1].isoformat()]
+    start = window[0] - timedelta(days=lookback_days)
+    return f"{sql} where {col} >= ?::date and {col} < ?::date", [start.isoformat(), window[1].isoformat()]
 
 
 def describe_window(partition_column: str | None, window: Window | None) -> str:
@@ -66,6 +87,7 @@ def gate_check(
     *,
     landing: tuple[str, str] | None = None,
     description: str | None = None,
+    recheck: bool = False,
 ) -> dg.AssetChecksDefinition:
     """A blocking asset check named ``gate_<suite>`` on ``asset_key`` validating warehouse table ``table``
     (``schema.name``, or ``name`` in schema main) against ``expectations/<suite>.json``.
@@ -74,76 +96,109 @@ def gate_check(
     failed (reported with WARN severity, not blocking: the other feeds go on and the mart's completeness
     shows the gap) from bad data that landed (ERROR, blocking) and from days the provider does not serve
     (history limits: nothing to validate, not a failure).
+
+    ``recheck=True``: the marts run's re-check, named ``recheck_<suite>``, over the run's tagged window (see
+    the module docstring); an empty window is a WARN there.
     """
     gates.suite_path(suite)  # validates the suite name at definition time (no GE import)
+    name = f"recheck_{suite}" if recheck else f"gate_{suite}"
+    default_description = (
+        f"Re-check of `{table}` against `{suite}` for the marts run's window before dbt reads it (blocking)."
+        if recheck else
+        f"Great Expectations suite `{suite}` on `{table}` (run's partition window; blocking).")
 
     @dg.asset_check(
         asset=asset_key,
         blocking=True,
-        name=f"gate_{suite}",
-        description=description
-        or f"Great Expectations suite `{suite}` on `{table}` (run's partition window; blocking).",
+        name=name,
+        description=description or default_description,
     )
     def _gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        window = partition_window(context) if partition_column else None
-        scope = describe_window(partition_column, window)
-        sql, params = window_query(table, partition_column, window)
-        report: gates.GateReport | None = None
-        statuses: dict[str, list] = {}
-        try:
-            with warehouse.connect(read_only=True) as con:
-                frame = con.execute(sql, params).df()
-                if landing and window:
-                    statuses = landing_statuses(con, *landing, window[0], window[1])
-        except (duckdb.CatalogException, duckdb.IOException) as exc:
-            report = gates.empty_report(suite, f"cannot read {table} ({scope}): {str(exc).splitlines()[0]}")
+        if not partition_column:
+            window = None
+        elif recheck:
+            window = tagged_window(context)
         else:
-            failed_days = statuses.get("failed", [])
-            if frame.empty and statuses and not failed_days:
-                skipped = statuses.get("skipped")
-                why = (f"the feed was skipped: {skipped[0][1]}" if skipped
-                       else "the provider serves none of these days")
-                summary = (f"{table} ({scope}): nothing to validate: {why} "
-                           f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(statuses.items()))})")
-                context.log.info(f"gate_{suite}: {summary}")
-                return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope,
-                                                                  "rows": 0}, description=summary)
-            if frame.empty and not failed_days:
-                report = gates.empty_report(
-                    suite, f"no rows in {table} for {scope}: nothing landed = nothing to trust"
-                )
-            elif not frame.empty:
-                report = gates.validate(frame, suite)
-            if failed_days and (report is None or report.success):
-                return _feed_failure(context, suite, table, scope, failed_days, report)
-        metadata: dict[str, Any] = {"table": table, "window": scope, **report.to_metadata()}
-        if report.success:
-            summary = f"{table} ({scope}): {report.row_count} rows passed {report.evaluated} expectations"
-        elif report.note:
-            summary = report.note
-        else:
-            summary = (
-                f"{table} ({scope}): {len(report.failed)} of {report.evaluated} expectations failed: "
-                + "; ".join(f.describe() for f in report.failed)
-            )
-        (context.log.info if report.success else context.log.error)(f"gate_{suite}: {summary}")
-        return dg.AssetCheckResult(
-            passed=report.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=metadata,
-            description=summary[:2000],
-        )
+            window = partition_window(context)
+        return evaluate(context, warehouse, name, table, suite, partition_column, window, landing=landing,
+                        empty_blocks=not recheck)
 
     return _gate
 
 
-def _feed_failure(context, suite: str, table: str, scope: str, failed_days: list,
+def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite: str,
+             partition_column: str | None, window: Window | None, *, landing: tuple[str, str] | None = None,
+             empty_blocks: bool = True) -> dg.AssetCheckResult:
+    """Read ``table`` for ``window`` (plus the suite's lookback), validate it, and say what failed."""
+    scope = describe_window(partition_column, window)
+    lookback = gates.lookback_days(suite) if window is not None and partition_column else 0
+    sql, params = window_query(table, partition_column, window, lookback)
+    report: gates.GateReport | None = None
+    statuses: dict[str, list] = {}
+    try:
+        with warehouse.connect(read_only=True) as con:
+            frame = con.execute(sql, params).df()
+            if landing and window:
+                statuses = landing_statuses(con, *landing, window[0], window[1])
+    except (duckdb.CatalogException, duckdb.IOException) as exc:
+        report = gates.empty_report(suite, f"cannot read {table} ({scope}): {str(exc).splitlines()[0]}")
+    else:
+        in_window = frame
+        if window is not None and partition_column and lookback:
+            in_window = frame[gates.in_window(frame[partition_column], window)]
+        failed_days = statuses.get("failed", [])
+        landed_but_gone = in_window.empty and not empty_blocks and statuses.get("landed")
+        if in_window.empty and statuses and not failed_days and not landed_but_gone:
+            skipped = statuses.get("skipped")
+            why = (f"the feed was skipped: {skipped[0][1]}" if skipped
+                   else "the provider serves none of these days")
+            summary = (f"{table} ({scope}): nothing to validate: {why} "
+                       f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(statuses.items()))})")
+            context.log.info(f"{name}: {summary}")
+            return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope,
+                                                              "rows": 0}, description=summary)
+        if in_window.empty and not failed_days:
+            if not empty_blocks:
+                landed = f" ({len(landed_but_gone)} day(s) recorded as landed)" if landed_but_gone else ""
+                summary = (f"{table} ({scope}): no rows to re-check{landed}: nothing from this table reaches the "
+                           "mart for these days (its completeness shows the gap)")
+                context.log.warning(f"{name}: {summary}")
+                return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                           metadata={"table": table, "window": scope, "rows": 0},
+                                           description=summary)
+            report = gates.empty_report(
+                suite, f"no rows in {table} for {scope}: nothing landed = nothing to trust"
+            )
+        elif not in_window.empty:
+            report = gates.validate(frame, suite, window=window if lookback else None, table=table)
+        if failed_days and (report is None or report.success):
+            return _feed_failure(context, name, table, scope, failed_days, report)
+    metadata: dict[str, Any] = {"table": table, "window": scope, **report.to_metadata()}
+    if report.success:
+        summary = f"{table} ({scope}): {report.row_count} rows passed {report.evaluated} expectations"
+    elif report.note:
+        summary = report.note
+    else:
+        summary = (
+            f"{table} ({scope}): {len(report.failed)} of {report.evaluated} expectations failed: "
+            + "; ".join(f.explain() for f in report.failed)
+        )
+    (context.log.info if report.success else context.log.error)(f"{name}: {summary}")
+    return dg.AssetCheckResult(
+        passed=report.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description=summary[:2000],
+    )
+
+
+def _feed_failure(context, name: str, table: str, scope: str, failed_days: list,
                   report: "gates.GateReport | None") -> dg.AssetCheckResult:
     """A feed that failed for some days: reported, not blocking (what did land passed its suite)."""
     first_error = next((error for _, error in failed_days if error), "unknown error")
     summary = (f"{table} ({scope}): the feed failed for {len(failed_days)} day(s) "
                f"({failed_days[0][0]}..{failed_days[-1][0]}): {first_error}")
-    context.log.warning(f"gate_{suite}: {summary}")
+    context.log.warning(f"{name}: {summary}")
     metadata: dict[str, Any] = {"table": table, "window": scope, "failed_days": len(failed_days),
                                 "first_failed_day": str(failed_days[0][0]), "feed_error": first_error[:2000],
                                 **(report.to_metadata() if report else {"rows": 0})}
