@@ -15,12 +15,14 @@ from orchestration.sample.coinalyze import CoinalyzeLens
 from orchestration.sample.coinglass import CoinglassLens
 from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
+from orchestration.sample.farside import FarsideLens
 from orchestration.sample.lens import Lens, to_ms
 from orchestration.sample.okx import OkxLens
+from orchestration.sample.sosovalue import SosovalueLens
 from orchestration.sample.world import SampleWorld, sample_world
 
 LENSES: tuple[type[Lens], ...] = (BinanceLens, BybitLens, CftcLens, CoinalyzeLens, CoinglassLens, DeribitLens,
-                                  DydxLens, OkxLens)
+                                  DydxLens, OkxLens, FarsideLens, SosovalueLens)
 
 
 class SampleTransport:
