@@ -8,10 +8,13 @@ response to a callback *before* parsing it, so a payload that fails to parse is 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
 import sys
+import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -123,9 +126,35 @@ class Dataset(ABC):
         """The instant each row describes (its UTC date is the row's partition); a pandas Series."""
         return frame[self.time_column]
 
+    def provider_error(self, payload: Any) -> str | None:
+        """The provider's own error message if ``payload`` is its error envelope, else None.
+
+        ``check`` reports such an answer as an HTTP-level failure; ``require_list`` (and each connector's
+        envelope reader) uses the same hook so that a saved error payload parsed by hand is named by the
+        provider's words, not as "expected a list"."""
+        return None
+
     # helpers for subclasses -------------------------------------------------------------------
     def parse_error(self, message: str) -> FeedParseError:
         return FeedParseError(self.provider.name, message, dataset=self.name)
+
+    def refuse_provider_error(self, payload: Any) -> None:
+        message = self.provider_error(payload)
+        if message is not None:
+            raise self.parse_error(f"the payload is {self.provider.name}'s error answer: {message}")
+
+    def instrument(self, record: Mapping[str, Any], name: str, expected: str | Iterable[str], *,
+                   where: str = "", optional: bool = False) -> str:
+        """The instrument a record names, which must be one this dataset asked for (a payload for another
+        symbol must never land as ours); ``optional``: a record that does not echo it is taken as ours."""
+        wanted = (expected,) if isinstance(expected, str) else tuple(expected)
+        got = field(self, record, name, text, where=where, optional=optional)
+        if got is None:
+            return wanted[0]
+        if got not in wanted:
+            raise self.parse_error(f"payload is for {name} {got!r}{where}, not {' or '.join(map(repr, wanted))}: "
+                                   "refusing to land another instrument")
+        return got
 
 
 def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
@@ -149,20 +178,119 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+EPOCH = datetime(1970, 1, 1)
+#: plausible epochs (2009-01-01 .. 2100-01-01) in seconds and milliseconds: a stamp in the wrong unit is
+#: 1000x off and falls outside its range, so it is refused instead of landing in 1970 or in the year 50000
+S_RANGE = (1_230_768_000, 4_102_444_800)
+MS_RANGE = (S_RANGE[0] * 1000, S_RANGE[1] * 1000)
+
+
+def _epoch_unit(value: int) -> str:
+    """What a refused epoch would read as, e.g. "seconds: 2024-03-01 00:00:00 UTC"."""
+    for unit, (lo, hi), scale in (("seconds", S_RANGE, 1), ("milliseconds", MS_RANGE, 1000),
+                                  ("microseconds", (MS_RANGE[0] * 1000, MS_RANGE[1] * 1000), 1_000_000)):
+        if lo <= value < hi:
+            return f"{unit}: {EPOCH + timedelta(seconds=value // scale):%Y-%m-%d %H:%M:%S} UTC"
+    return "no plausible unit"
+
+
+def epoch_ms(value: Any) -> datetime:
+    """UTC (naive) datetime from whole epoch milliseconds in 2009..2100; seconds, fractions, bools refused."""
+    ms = integer(value)
+    if not MS_RANGE[0] <= ms < MS_RANGE[1]:
+        raise ValueError(f"{ms} is not epoch milliseconds in 2009..2100 (it reads as {_epoch_unit(ms)})")
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def epoch_s(value: Any) -> datetime:
+    """UTC (naive) datetime from whole epoch seconds in 2009..2100; milliseconds, fractions, bools refused."""
+    s = integer(value)
+    if not S_RANGE[0] <= s < S_RANGE[1]:
+        raise ValueError(f"{s} is not epoch seconds in 2009..2100 (it reads as {_epoch_unit(s)})")
+    return EPOCH + timedelta(seconds=s)
+
+
 def from_ms(value: Any, *, floor_to_second: bool = True) -> datetime:
-    """UTC (naive) datetime from epoch milliseconds; Binance stamps may carry +1 ms, so floor."""
-    ms = int(value)
-    if floor_to_second:
-        ms -= ms % 1000
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+    """:func:`epoch_ms`, floored to the second: Binance stamps may carry +1 ms."""
+    moment = epoch_ms(value)
+    return moment.replace(microsecond=0) if floor_to_second else moment
+
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|z|[+-]\d{2}:?\d{2})?")
+
+
+def utc_time(value: Any) -> datetime:
+    """UTC (naive) datetime from an ISO-8601 text stamp: ``Z``, ``+00:00`` or no offset (taken as UTC).
+
+    Providers here stamp UTC; another offset means the payload is not what the connector was written for,
+    so it is refused rather than converted (one time zone in every raw table)."""
+    if not isinstance(value, str):
+        raise TypeError(f"a timestamp should be ISO-8601 text, got {type(value).__name__}")
+    stamp = value.strip()
+    match = _ISO.fullmatch(stamp)
+    if not match:
+        raise ValueError(f"not an ISO-8601 timestamp: {value!r}")
+    offset = match.group(1)
+    if offset and offset not in ("Z", "z") and offset.replace(":", "")[1:] != "0000":
+        raise ValueError(f"{value!r} carries the offset {offset}: expected UTC ('Z' or no offset)")
+    if offset:
+        stamp = stamp[: -len(offset)]
+    digits = re.match(r"(.*?\.\d{1,6})\d*$", stamp)  # Python reads at most microseconds
+    return plausible_time(datetime.fromisoformat(digits.group(1) if digits else stamp))
+
+
+def plausible_time(moment: datetime) -> datetime:
+    """``moment`` if it lies in 2009..2100 (the range of the epoch readers), else ValueError."""
+    if not EPOCH + timedelta(seconds=S_RANGE[0]) <= moment < EPOCH + timedelta(seconds=S_RANGE[1]):
+        raise ValueError(f"{moment:%Y-%m-%d %H:%M:%S} is outside 2009..2100")
+    return moment
+
+
+def text(value: Any) -> str:
+    """A JSON string, as is: a number or a bool where a symbol or a code belongs is refused."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
 
 
 def load_json(dataset: Dataset, body: bytes) -> Any:
+    """The JSON document in ``body``; what it is instead (not UTF-8, HTML, too deeply nested, broken JSON)
+    is named."""
+    if looks_html(body):
+        raise dataset.parse_error(f"payload is {html_summary(body)}")
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise dataset.parse_error(f"payload is not UTF-8 text ({exc.reason} at byte {exc.start}); starts with "
+                                  f"{body[:40]!r}") from exc
+    except RecursionError as exc:
+        raise dataset.parse_error("payload nests arrays/objects too deeply to be data "
+                                  f"({len(body)} bytes starting {body[:20]!r}): refused") from exc
+    except ValueError as exc:
         snippet = body[:80].decode("utf-8", errors="replace")
-        raise dataset.parse_error(f"payload is not JSON ({exc}); starts with {snippet!r}") from exc
+        what = "empty" if not body.strip() else f"not JSON ({exc}); starts with {snippet!r}"
+        raise dataset.parse_error(f"payload is {what}") from exc
+
+
+def zip_text(dataset: Dataset, body: bytes, suffix: str = ".csv") -> tuple[str, str]:
+    """(name, UTF-8 text) of the one ``suffix`` member of a zip archive; a broken archive, corrupt
+    compressed data or text that is not UTF-8 is named as such."""
+    what = "archive"
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = [n for n in archive.namelist() if n.endswith(suffix)]
+            if len(names) != 1:
+                raise dataset.parse_error(f"archive should hold one {suffix} file, holds {archive.namelist()}")
+            what = f"{names[0]} in the archive"
+            return names[0], archive.read(names[0]).decode("utf-8")
+    except zipfile.BadZipFile as exc:
+        raise dataset.parse_error(f"{what} is not a readable zip: {exc}") from exc
+    except (zlib.error, EOFError) as exc:
+        raise dataset.parse_error(f"{what} has corrupt compressed data ({type(exc).__name__}: {exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise dataset.parse_error(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except NotImplementedError as exc:
+        raise dataset.parse_error(f"{what} uses a compression this reader lacks: {exc}") from exc
 
 
 def field(dataset: Dataset, record: Mapping[str, Any], name: str, convert: Callable[[Any], Any],
@@ -177,7 +305,7 @@ def field(dataset: Dataset, record: Mapping[str, Any], name: str, convert: Calla
     try:
         value = convert(record[name])
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise dataset.parse_error(f"field {name!r}{where} has unreadable value {record[name]!r}") from exc
+        raise dataset.parse_error(f"field {name!r}{where} has unreadable value {record[name]!r:.80}: {exc}") from exc
     if isinstance(value, float) and not math.isfinite(value):
         raise dataset.parse_error(f"field {name!r}{where} is not finite: {record[name]!r}")
     return value
@@ -190,14 +318,17 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 
 
 def number(value: Any) -> float:
-    """A JSON number or a numeric string as float; bools, empty and non-numeric strings are refused."""
+    """A finite JSON number or numeric string as float; bools, NaN/inf, overflow, empty and other text refused."""
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)
-    raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        result = float(value)
+        if not math.isfinite(result):
+            raise ValueError(f"not finite (overflows a double): {value!r:.40}")
+        return result
+    if isinstance(value, str) and value.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+        raise ValueError(f"not finite: {value!r}")
+    raise ValueError(f"not a number: {value!r:.40}")
 
 
 def integer(value: Any) -> int:
@@ -229,6 +360,7 @@ def html_summary(body: bytes) -> str:
 
 
 def require_list(dataset: Dataset, payload: Any, what: str) -> list:
+    dataset.refuse_provider_error(payload)
     if not isinstance(payload, list):
         raise dataset.parse_error(f"expected {what} as a JSON list, got {type(payload).__name__}: {payload!r:.160}")
     return payload
@@ -255,6 +387,11 @@ def cli(datasets: Mapping[str, Dataset], argv: Sequence[str] | None = None) -> i
         rows = dataset.parse(Path(args[1]).read_bytes())
     except (OSError, FeedParseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a payload must never end in a traceback; say what broke
+        print(f"error: {dataset.provider.name}/{dataset.name}: {args[1]} could not be parsed "
+              f"({type(exc).__name__}: {str(exc)[:300]}); this is a connector bug: please report it with the file",
+              file=sys.stderr)
         return 1
     write_csv(rows, dataset.columns)
     return 0

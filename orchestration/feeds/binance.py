@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-import zipfile
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, require_list,
-                                      to_ms)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, integer, load_json, number,
+                                      require_list, to_ms, utc_time, zip_text)
+from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
 
 SYMBOL = "BTCUSDT"
 FAPI = "https://fapi.binance.com"
@@ -29,14 +28,16 @@ OI_API_HISTORY_DAYS = 30  # /futures/data/openInterestHist serves the last 30 da
 class BinanceDataset(Dataset):
     provider = PROVIDER
 
+    def provider_error(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and "code" in payload and "msg" in payload:
+            return f"error {payload['code']}: {payload['msg']}"
+        return None
+
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if response.status < 400:
-            if response.body[:1] == b"{":  # Binance reports some errors as HTTP 200 + error object
-                payload = load_json(self, response.body)
-                if isinstance(payload, dict) and "code" in payload and "msg" in payload:
-                    raise FeedHttpError(self.provider.name, f"error {payload['code']} on {request.path}: "
-                                        f"{payload['msg']}", dataset=self.name)
-            return
+        message = self.provider_error(response.json_object())  # also with HTTP 200
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
+                                dataset=self.name)
         super().check(request, response)
 
 
@@ -68,10 +69,10 @@ class Funding(BinanceDataset):
         for i, rec in enumerate(require_list(self, load_json(self, body), "funding rows")):
             where = f" in row {i}"
             rows.append({
-                "symbol": field(self, rec, "symbol", str, where=where),
+                "symbol": self.instrument(rec, "symbol", SYMBOL, where=where),
                 "funding_time": field(self, rec, "fundingTime", from_ms, where=where),
-                "funding_rate": field(self, rec, "fundingRate", float, where=where),
-                "mark_price": field(self, rec, "markPrice", float, where=where, optional=True),
+                "funding_rate": field(self, rec, "fundingRate", number, where=where),
+                "mark_price": field(self, rec, "markPrice", number, where=where, optional=True),
             })
         return rows
 
@@ -144,31 +145,31 @@ class OpenInterest(BinanceDataset):
         super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:
-        return self._parse_archive(body) if body[:2] == b"PK" else self._parse_api(body)
+        if body[:2] == b"PK":
+            return self._parse_archive(body)
+        try:
+            payload = load_json(self, body)
+        except FeedParseError as exc:
+            raise self.parse_error(f"payload is neither a metrics zip archive (starts with 'PK') nor a JSON page "
+                                   f"of openInterestHist: {exc.detail}") from exc
+        return self._parse_api(payload)
 
-    def _parse_api(self, body: bytes) -> list[Row]:
+    def _parse_api(self, payload: Any) -> list[Row]:
         rows = []
-        for i, rec in enumerate(require_list(self, load_json(self, body), "open interest rows")):
+        for i, rec in enumerate(require_list(self, payload, "open interest rows")):
             where = f" in row {i}"
             rows.append({
-                "symbol": field(self, rec, "symbol", str, where=where),
+                "symbol": self.instrument(rec, "symbol", SYMBOL, where=where),
                 "ts": field(self, rec, "timestamp", from_ms, where=where),
                 "period": self.period,
-                "sum_open_interest": field(self, rec, "sumOpenInterest", float, where=where),
-                "sum_open_interest_value": field(self, rec, "sumOpenInterestValue", float, where=where),
+                "sum_open_interest": field(self, rec, "sumOpenInterest", number, where=where),
+                "sum_open_interest_value": field(self, rec, "sumOpenInterestValue", number, where=where),
                 "source": "api",
             })
         return rows
 
     def _parse_archive(self, body: bytes) -> list[Row]:
-        try:
-            with zipfile.ZipFile(io.BytesIO(body)) as archive:
-                names = [n for n in archive.namelist() if n.endswith(".csv")]
-                if len(names) != 1:
-                    raise self.parse_error(f"metrics archive should hold one CSV, holds {archive.namelist()}")
-                text = archive.read(names[0]).decode("utf-8")
-        except zipfile.BadZipFile as exc:
-            raise self.parse_error(f"metrics archive is not a readable zip: {exc}") from exc
+        _, text = zip_text(self, body, ".csv")
         reader = csv.DictReader(io.StringIO(text))
         missing = set(self.ARCHIVE_COLUMNS) - set(reader.fieldnames or [])
         if missing:
@@ -177,17 +178,17 @@ class OpenInterest(BinanceDataset):
         for line, rec in enumerate(reader, start=2):
             try:  # fast path; on any doubt, the checked path below names the field and the line
                 row = {"symbol": rec["symbol"], "ts": datetime.fromisoformat(rec["create_time"]), "period": "5m",
-                       "sum_open_interest": float(rec["sum_open_interest"]),
-                       "sum_open_interest_value": float(rec["sum_open_interest_value"]), "source": "archive"}
-                checked = bool(row["symbol"]) and math.isfinite(row["sum_open_interest"] + row["sum_open_interest_value"])
+                       "sum_open_interest": number(rec["sum_open_interest"]),
+                       "sum_open_interest_value": number(rec["sum_open_interest_value"]), "source": "archive"}
+                checked = row["symbol"] == SYMBOL and row["ts"].tzinfo is None and len(rec["create_time"]) == 19
             except (TypeError, ValueError):
                 checked = False
             if not checked:
                 where = f" on CSV line {line}"
-                row = {"symbol": field(self, rec, "symbol", str, where=where),
-                       "ts": field(self, rec, "create_time", datetime.fromisoformat, where=where), "period": "5m",
-                       "sum_open_interest": field(self, rec, "sum_open_interest", float, where=where),
-                       "sum_open_interest_value": field(self, rec, "sum_open_interest_value", float, where=where),
+                row = {"symbol": self.instrument(rec, "symbol", SYMBOL, where=where),
+                       "ts": field(self, rec, "create_time", utc_time, where=where), "period": "5m",
+                       "sum_open_interest": field(self, rec, "sum_open_interest", number, where=where),
+                       "sum_open_interest_value": field(self, rec, "sum_open_interest_value", number, where=where),
                        "source": "archive"}
             earlier = seen.get(row["ts"])
             if earlier is not None and earlier != row:  # early files repeat rows; conflicting repeats are not ok
@@ -232,7 +233,7 @@ class SpotKlines(BinanceDataset):
             where = f" in kline {i}"
             row: Row = {"symbol": SYMBOL, "interval": self.interval}
             for name in self._fields:
-                convert = from_ms if name.endswith("_time") else int if name == "trades" else float
+                convert = from_ms if name.endswith("_time") else integer if name == "trades" else number
                 row[name] = field(self, named, name, convert, where=where)
             rows.append(row)
         return rows

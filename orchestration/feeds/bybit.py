@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list, to_ms
+from typing import Any
+
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, number, require_list,
+                                      to_ms)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.bybit.com"
@@ -61,21 +64,25 @@ class BybitDataset(Dataset):
         if response.status == 403:
             raise FeedHttpError(self.provider.name, f"rate limited (HTTP 403) on {request.path}: "
                                 f"{response.text()[:200]}", dataset=self.name)
-        payload = response.json_object()  # an unreadable body is for parse() (or the status) to report
-        if "retCode" in payload and str(payload["retCode"]) != "0":
-            code, msg = payload["retCode"], payload.get("retMsg")
-            what = "rate limited" if str(code) == str(RATE_LIMITED) else "error"
-            raise FeedHttpError(self.provider.name, f"{what}: retCode {code} on {request.path} "
-                                f"(HTTP {response.status}): {msg}", dataset=self.name)
+        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
+                                dataset=self.name)
         super().check(request, response)
+
+    def provider_error(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and "retCode" in payload and str(payload["retCode"]) != "0":
+            code = payload["retCode"]
+            what = "rate limited" if str(code) == str(RATE_LIMITED) else "error"
+            return f"{what}: retCode {code}: {payload.get('retMsg')}"
+        return None
 
     def result(self, body: bytes) -> tuple[dict, list]:
         """``result`` and its ``list`` from a successful envelope."""
         payload = load_json(self, body)
+        self.refuse_provider_error(payload)
         if not isinstance(payload, dict) or "retCode" not in payload:
             raise self.parse_error(f"expected a Bybit envelope {{retCode, retMsg, result}}, got {payload!r:.160}")
-        if str(payload["retCode"]) != "0":
-            raise self.parse_error(f"Bybit retCode {payload['retCode']}: {payload.get('retMsg')}")
         result = payload.get("result")
         if not isinstance(result, dict):
             raise self.parse_error(f"expected 'result' as an object, got {result!r:.160}")
@@ -123,9 +130,9 @@ class Funding(BybitDataset):
         for i, rec in enumerate(self.result(body)[1]):
             where = f" in result.list[{i}]"
             rows.append({
-                "symbol": field(self, rec, "symbol", str, where=where),
+                "symbol": self.instrument(rec, "symbol", SYMBOL, where=where),
                 "funding_time": field(self, rec, "fundingRateTimestamp", from_ms, where=where),
-                "funding_rate": field(self, rec, "fundingRate", float, where=where),
+                "funding_rate": field(self, rec, "fundingRate", number, where=where),
             })
         return rows
 
@@ -156,7 +163,8 @@ class OpenInterest(BybitDataset):
 
     def parse(self, body: bytes) -> list[Row]:
         result, records = self.result(body)
-        symbol = result.get("symbol") or SYMBOL  # the list rows do not repeat it
+        symbol = self.instrument(result, "symbol", SYMBOL, where=" in result", optional=True)  # rows do not repeat it
+        self.instrument(result, "category", CATEGORY, where=" in result", optional=True)
         rows = PageRows()
         for i, rec in enumerate(records):
             where = f" in result.list[{i}]"
@@ -164,7 +172,7 @@ class OpenInterest(BybitDataset):
                 "symbol": symbol,
                 "ts": field(self, rec, "timestamp", from_ms, where=where),
                 "interval": self.interval,
-                "oi_btc": field(self, rec, "openInterest", float, where=where),
+                "oi_btc": field(self, rec, "openInterest", number, where=where),
             })
         cursor = result.get("nextPageCursor") or ""
         if not isinstance(cursor, str):

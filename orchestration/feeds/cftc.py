@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list
+from typing import Any
+
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time,
+                                      require_list, text)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
@@ -41,10 +44,12 @@ def where_clause(start: date, end: date) -> str:
 
 def report_midnight(value: object) -> datetime:
     """Socrata's floating timestamp of a report date (always midnight) as a naive datetime."""
-    match = _REPORT_DATE.fullmatch(str(value).strip())
+    if not isinstance(value, str):
+        raise TypeError(f"a report date should be text, got {type(value).__name__}")
+    match = _REPORT_DATE.fullmatch(value.strip())
     if not match:
         raise ValueError(f"not a report date: {value!r}")
-    return datetime.combine(date.fromisoformat(match.group(1)), datetime.min.time())
+    return plausible_time(datetime.combine(date.fromisoformat(match.group(1)), datetime.min.time()))
 
 
 class CmeOpenInterest(Dataset):
@@ -85,12 +90,17 @@ class CmeOpenInterest(Dataset):
         params = dict(request.params, **{"$offset": str(int(request.params["$offset"]) + len(rows))})
         return HttpRequest(request.method, request.url, params, request.headers)
 
+    def provider_error(self, payload: Any) -> str | None:
+        """Socrata errors are ``{"code", "error": true, "message"}``."""
+        if isinstance(payload, dict) and (payload.get("error") or "message" in payload):
+            return f"{payload.get('code', 'error')}: {payload.get('message', payload)!s:.300}"
+        return None
+
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Socrata errors are ``{"code", "error": true, "message"}``; name the code and the message."""
         payload = response.json_object()  # not JSON: the status check below still applies
-        if payload and (payload.get("error") or response.status >= 400):
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} {payload.get('code', '')}: "
-                                f"{payload.get('message', payload)!s:.300}", dataset=self.name)
+        message = self.provider_error(payload) or (f"{payload!s:.300}" if payload and response.status >= 400 else None)
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"HTTP {response.status} {message}", dataset=self.name)
         super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:
@@ -98,19 +108,16 @@ class CmeOpenInterest(Dataset):
         seen: set[tuple[str, datetime]] = set()
         for i, rec in enumerate(require_list(self, load_json(self, body), "COT rows")):
             where = f" in row {i}"
-            code = field(self, rec, "cftc_contract_market_code", lambda v: str(v).strip(), where=where)
-            if code not in CONTRACT_SIZE_BTC:
-                raise self.parse_error(f"unknown contract market code {code!r}{where}; "
-                                       f"expected one of {sorted(CONTRACT_SIZE_BTC)}")
+            code = self.instrument(rec, "cftc_contract_market_code", CONTRACT_SIZE_BTC, where=where)
             row = {
                 "report_date": field(self, rec, "report_date_as_yyyy_mm_dd", report_midnight, where=where),
                 "contract_market_code": code,
-                "market_name": field(self, rec, "market_and_exchange_names", str, where=where, optional=True),
-                "open_interest_contracts": field(self, rec, "open_interest_all", float, where=where),
+                "market_name": field(self, rec, "market_and_exchange_names", text, where=where, optional=True),
+                "open_interest_contracts": field(self, rec, "open_interest_all", number, where=where),
                 "contract_size_btc": CONTRACT_SIZE_BTC[code],
-                "lev_money_long_contracts": field(self, rec, "lev_money_positions_long", float, where=where,
+                "lev_money_long_contracts": field(self, rec, "lev_money_positions_long", number, where=where,
                                                   optional=True),
-                "lev_money_short_contracts": field(self, rec, "lev_money_positions_short", float, where=where,
+                "lev_money_short_contracts": field(self, rec, "lev_money_positions_short", number, where=where,
                                                    optional=True),
             }
             key = (code, row["report_date"])

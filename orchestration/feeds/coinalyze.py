@@ -27,12 +27,11 @@ millisecond stamp, a fraction or a bool is refused, never truncated).
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, html_summary, load_json, looks_html,
-                                      number, require_list)
+from orchestration.feeds.base import (Dataset, Row, Window, cli, epoch_s, field, html_summary, load_json,
+                                      looks_html, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.coinalyze.net/v1"
@@ -54,8 +53,6 @@ FIRST_DAY = date(2020, 1, 21)  # daily OI history starts here
 LIQUIDATION_HISTORY_DAYS = 730
 MARGIN_DAYS = 2  # never ask for the oldest, half-expired days of a rolling history
 # plausible UNIX-seconds range: 2009-01-01 .. 2286; a millisecond stamp (~1.7e12) falls far outside
-MIN_T, MAX_T = 1_230_768_000, 10_000_000_000
-_INTEGER = re.compile(r"[0-9]{1,19}")
 
 
 def _utc(now: datetime) -> datetime:
@@ -160,38 +157,17 @@ class CoinalyzeDataset(Dataset):
 
     def bar_time(self, bar: Any, where: str) -> datetime:
         """``t``: whole UNIX seconds at 00:00 UTC (daily bars); milliseconds, fractions, bools refused."""
-        raw = field(self, bar, "t", lambda v: v, where=where)
-        if isinstance(raw, bool):
-            raise self.parse_error(f"field 't'{where} is a bool ({raw!r}), not UNIX seconds")
-        if isinstance(raw, float):
-            if not raw.is_integer():
-                raise self.parse_error(f"field 't'{where} has a fraction ({raw!r}): expected whole UNIX seconds")
-            raw = int(raw)
-        elif isinstance(raw, str):
-            if not _INTEGER.fullmatch(raw.strip()):
-                raise self.parse_error(f"field 't'{where} is not an integer: {raw!r}")
-            raw = int(raw)
-        elif not isinstance(raw, int):
-            raise self.parse_error(f"field 't'{where} has unreadable value {raw!r}")
-        if raw >= MAX_T:
-            raise self.parse_error(f"field 't'{where} = {raw} is not UNIX seconds (milliseconds?)")
-        if raw < MIN_T:
-            raise self.parse_error(f"field 't'{where} = {raw} is not a plausible UNIX seconds stamp")
-        if self.interval == INTERVAL and raw % DAY_S:
-            raise self.parse_error(f"daily bar t={raw}{where} does not start at 00:00 UTC")
-        return datetime.fromtimestamp(raw, tz=timezone.utc).replace(tzinfo=None)
+        moment = field(self, bar, "t", epoch_s, where=where)
+        if self.interval == INTERVAL and moment.time() != datetime.min.time():
+            raise self.parse_error(f"daily bar t={bar['t']}{where} does not start at 00:00 UTC")
+        return moment
 
     def parse(self, body: bytes) -> list[Row]:
         rows: dict[tuple[str, datetime], Row] = {}
         for i, entry in enumerate(self.entries(body)):
             where = f" in entry {i}"
-            symbol = field(self, entry, "symbol", lambda v: v, where=where)
-            if not isinstance(symbol, str):
-                raise self.parse_error(f"field 'symbol'{where} is not a string: {symbol!r}")
-            venue = self.symbol_venues.get(symbol)
-            if venue is None:
-                raise self.parse_error(f"unknown symbol {symbol!r}{where}: asked only for "
-                                       f"{', '.join(self.venue_symbols.values())}")
+            symbol = self.instrument(entry, "symbol", self.symbol_venues, where=where)
+            venue = self.symbol_venues[symbol]
             history = entry.get("history")
             if not isinstance(history, list):
                 raise self.parse_error(f"{symbol}: expected 'history' as a JSON list{where}, got {history!r:.80}")

@@ -33,12 +33,11 @@ partition is ``snapshot_ts - 6 h``; older days are unavailable.
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, html_summary, integer, load_json,
-                                      looks_html, number, require_list)
+from orchestration.feeds.base import (MS_RANGE, S_RANGE, Dataset, Row, Window, cli, epoch_ms, field, html_summary,
+                                      integer, load_json, looks_html, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
@@ -54,8 +53,6 @@ SNAPSHOT_GRACE = timedelta(hours=6)  # a day's heatmap snapshot: taken in [day e
 PLAN_HINT = "API key missing/invalid or plan does not include this endpoint/interval"
 EPOCH = datetime(1970, 1, 1)
 # plausible epoch instants: 2009-01-01 .. 2100-01-01 (the two ranges cannot overlap)
-MS_RANGE = (1_230_768_000_000, 4_102_444_800_000)
-S_RANGE = (1_230_768_000, 4_102_444_800)
 
 
 def _code(response: HttpResponse) -> str | None:
@@ -124,18 +121,8 @@ class CoinglassDataset(Dataset):
 
     def check_symbol(self, record: Mapping[str, Any], where: str) -> None:
         """Where the payload echoes the instrument, it must be ours."""
-        if isinstance(record, Mapping) and "symbol" in record and record["symbol"] != SYMBOL:
-            raise self.parse_error(f"payload is for symbol {record['symbol']!r}{where}, expected {SYMBOL!r}")
-
-    def epoch_ms(self, record: Mapping[str, Any], name: str, where: str) -> int:
-        """An epoch in milliseconds; seconds (1000x too small) and other implausible values are refused."""
-        value = field(self, record, name, integer, where=where)
-        if not MS_RANGE[0] <= value < MS_RANGE[1]:
-            reads = (f": it reads as epoch seconds ({_utc(value * 1000):%Y-%m-%d %H:%M:%S} UTC), not milliseconds"
-                     if S_RANGE[0] <= value < S_RANGE[1] else "")
-            raise self.parse_error(f"field {name!r}{where} = {value!r} is not a plausible epoch in "
-                                   f"milliseconds{reads}")
-        return value
+        if isinstance(record, Mapping):
+            self.instrument(record, "symbol", SYMBOL, where=where, optional=True)
 
 
 # --- history endpoints ---------------------------------------------------------------------------------------
@@ -180,7 +167,7 @@ class History(CoinglassDataset):
         return HttpRequest(request.method, request.url, {**request.params, "start_time": str(following)})
 
     def bar_time(self, record: Mapping[str, Any], where: str) -> datetime:
-        ms = self.epoch_ms(record, "time", where)
+        ms = _ms(field(self, record, "time", epoch_ms, where=where))
         if ms % DAY_MS:
             raise self.parse_error(f"field 'time'{where} = {ms} ({_utc(ms)}) is not 00:00 UTC: not a daily bar")
         return _utc(ms)
@@ -331,6 +318,7 @@ class LiquidationHeatmap(CoinglassDataset):
         last = self.last_price(candles)
         cells = require_list(self, data.get("liquidation_leverage_data"), "data.liquidation_leverage_data")
         totals: dict[int, float] = {}
+        seen: set[tuple[int, int]] = set()
         for i, cell in enumerate(cells):
             where = f" in liquidation_leverage_data[{i}]"
             if not isinstance(cell, list) or len(cell) != 3:
@@ -345,6 +333,9 @@ class LiquidationHeatmap(CoinglassDataset):
                 raise self.parse_error(f"y index {y}{where} outside the {len(prices)} y_axis levels")
             if usd < 0:
                 raise self.parse_error(f"negative liquidation amount {usd!r}{where}")
+            if (x, y) in seen:
+                raise self.parse_error(f"cell (x={x}, y={y}){where} appears twice: the matrix would count it twice")
+            seen.add((x, y))
             totals[y] = totals.get(y, 0.0) + usd
         return [{"symbol": SYMBOL, "model": HEATMAP_MODEL, "range": HEATMAP_RANGE, "snapshot_ts": snapshot,
                  "price_usd": prices[y], "liquidation_usd": usd, "last_price_usd": last}

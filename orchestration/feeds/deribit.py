@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list
+from typing import Any
+
+from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, integer, load_json, number, require_list
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
@@ -39,18 +41,27 @@ SNAPSHOT_GRACE = timedelta(hours=6)  # a day's closing OI snapshot: taken in [da
 class DeribitDataset(Dataset):
     provider = PROVIDER
 
+    def provider_error(self, payload: Any) -> str | None:
+        """JSON-RPC errors: ``{"error": {"code", "message", "data"?}}``."""
+        err = payload.get("error") if isinstance(payload, dict) else None
+        if not isinstance(err, dict):
+            return None
+        hint = " (rate limited: too_many_requests)" if err.get("code") == RATE_LIMIT_CODE else ""
+        detail = f" {err['data']}" if err.get("data") else ""
+        return f"error {err.get('code')}: {err.get('message')}{detail}{hint}"
+
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """JSON-RPC errors may come with HTTP 200 or 400: report the code and message either way."""
-        err = response.json_object().get("error")  # not JSON: the status check below applies
-        if isinstance(err, dict):
-            hint = " (rate limited: too_many_requests)" if _rate_limited(response) else ""
-            raise FeedHttpError(self.provider.name, f"error {err.get('code')} on {request.path}: "
-                                f"{err.get('message')}{hint} (HTTP {response.status})", dataset=self.name)
+        message = self.provider_error(response.json_object())  # not JSON: the status check below applies
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
+                                dataset=self.name)
         super().check(request, response)
 
     def result(self, body: bytes, what: str) -> tuple[list, dict]:
         """The envelope's ``result`` list (and the envelope itself)."""
         payload = load_json(self, body)
+        self.refuse_provider_error(payload)
         if not isinstance(payload, dict) or "result" not in payload:
             raise self.parse_error(f"expected a JSON-RPC object with 'result', got {payload!r:.160}")
         return require_list(self, payload["result"], what), payload
@@ -90,10 +101,10 @@ class Funding(DeribitDataset):
             row = {
                 "instrument_name": INSTRUMENT,
                 "ts": field(self, rec, "timestamp", from_ms, where=where),
-                "interest_1h": field(self, rec, "interest_1h", float, where=where),
-                "interest_8h": field(self, rec, "interest_8h", float, where=where, optional=True),  # as quoted
-                "index_price": field(self, rec, "index_price", float, where=where, optional=True),
-                "prev_index_price": field(self, rec, "prev_index_price", float, where=where, optional=True),
+                "interest_1h": field(self, rec, "interest_1h", number, where=where),
+                "interest_8h": field(self, rec, "interest_8h", number, where=where, optional=True),  # as quoted
+                "index_price": field(self, rec, "index_price", number, where=where, optional=True),
+                "prev_index_price": field(self, rec, "prev_index_price", number, where=where, optional=True),
             }
             earlier = rows.get(row["ts"])
             if earlier is not None and earlier != row:
@@ -140,12 +151,12 @@ class OpenInterest(DeribitDataset):
             if ts is None:
                 if fallback is None:
                     raise self.parse_error(f"no 'creation_timestamp'{where} and no 'usOut' in the envelope")
-                ts = field(self, envelope, "usOut", lambda v: from_ms(int(v) // 1000, floor_to_second=False))
+                ts = field(self, envelope, "usOut", lambda v: from_ms(integer(v) // 1000, floor_to_second=False))
             rows.append({
-                "instrument_name": field(self, rec, "instrument_name", str, where=where, optional=True) or INSTRUMENT,
+                "instrument_name": self.instrument(rec, "instrument_name", INSTRUMENT, where=where, optional=True),
                 "ts": ts,
-                "oi_usd": field(self, rec, "open_interest", float, where=where),
-                "mark_price": field(self, rec, "mark_price", float, where=where, optional=True),
+                "oi_usd": field(self, rec, "open_interest", number, where=where),
+                "mark_price": field(self, rec, "mark_price", number, where=where, optional=True),
             })
         return rows
 

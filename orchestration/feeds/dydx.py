@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, require_list, to_ms
+from typing import Any
+
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, integer, load_json, number, require_list,
+                                      to_ms, utc_time)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 TICKER = "BTC-USD"
@@ -19,13 +22,6 @@ API = "https://indexer.dydx.trade/v4"
 PROVIDER = ProviderSpec("dydx", requests_per_second=5.0)
 LAUNCH = date(2023, 10, 27)  # dYdX v4 mainnet: nothing before
 LIMIT = 100
-
-
-def parse_iso(value: str) -> datetime:
-    """Naive UTC datetime from an ISO stamp (``Z`` or an offset); a naive stamp is taken as UTC."""
-    text = str(value).strip()
-    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def iso(ms: int) -> str:
@@ -53,17 +49,24 @@ class DydxDataset(Dataset):
         served = Window(days[0], days[-1])
         return served.start_ms, min(served.end_ms - 1, to_ms(now))
 
+    def provider_error(self, payload: Any) -> str | None:
+        """The indexer's errors: ``{"errors": [{"msg", "param"?, "location"?}, ...]}``."""
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if not isinstance(errors, list) or not errors:
+            return None
+        return "; ".join(str(e.get("msg", e)) + (f" (param {e['param']})" if e.get("param") else "")
+                         if isinstance(e, dict) else str(e) for e in errors)
+
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if response.status >= 400:
-            errors = response.json_object().get("errors")
-            if isinstance(errors, list) and errors:
-                msgs = "; ".join(str(e.get("msg", e)) if isinstance(e, dict) else str(e) for e in errors)
-                raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {msgs}",
-                                    dataset=self.name)
+        message = self.provider_error(response.json_object())
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {message}",
+                                dataset=self.name)
         super().check(request, response)
 
     def records(self, body: bytes) -> list:
         payload = load_json(self, body)
+        self.refuse_provider_error(payload)
         if not isinstance(payload, dict) or self.list_key not in payload:
             raise self.parse_error(f"expected an object with {self.list_key!r}, got {payload!r:.160}")
         return require_list(self, payload[self.list_key], self.list_key)
@@ -100,11 +103,11 @@ class Funding(DydxDataset):
         for i, rec in enumerate(self.records(body)):
             where = f" in row {i}"
             rows.append({
-                "ticker": field(self, rec, "ticker", str, where=where),
-                "effective_at": field(self, rec, "effectiveAt", parse_iso, where=where),
-                "rate": field(self, rec, "rate", float, where=where),
-                "price": field(self, rec, "price", float, where=where, optional=True),
-                "effective_at_height": field(self, rec, "effectiveAtHeight", int, where=where, optional=True),
+                "ticker": self.instrument(rec, "ticker", TICKER, where=where),
+                "effective_at": field(self, rec, "effectiveAt", utc_time, where=where),
+                "rate": field(self, rec, "rate", number, where=where),
+                "price": field(self, rec, "price", number, where=where, optional=True),
+                "effective_at_height": field(self, rec, "effectiveAtHeight", integer, where=where, optional=True),
             })
         return rows
 
@@ -130,7 +133,7 @@ class OpenInterest(DydxDataset):
 
     def next_request(self, request, rows, window):
         oldest = self.oldest_ms(rows)
-        start = naive_ms(parse_iso(request.params["fromISO"]))
+        start = naive_ms(utc_time(request.params["fromISO"]))
         if oldest is None or len(rows) < LIMIT or oldest <= start:
             return None
         return self._request(start, oldest - 1)
@@ -139,15 +142,13 @@ class OpenInterest(DydxDataset):
         rows: dict[datetime, Row] = {}
         for i, rec in enumerate(self.records(body)):
             where = f" in candle {i}"
-            resolution = field(self, rec, "resolution", str, where=where, optional=True)
-            if resolution not in (None, self.resolution):
-                raise self.parse_error(f"candle {i} has resolution {resolution!r}, expected {self.resolution}")
+            self.instrument(rec, "resolution", self.resolution, where=where, optional=True)
             row = {
-                "ticker": field(self, rec, "ticker", str, where=where),
-                "started_at": field(self, rec, "startedAt", parse_iso, where=where),
-                "starting_open_interest": field(self, rec, "startingOpenInterest", float, where=where),
-                "close": field(self, rec, "close", float, where=where, optional=True),
-                "usd_volume": field(self, rec, "usdVolume", float, where=where, optional=True),
+                "ticker": self.instrument(rec, "ticker", TICKER, where=where),
+                "started_at": field(self, rec, "startedAt", utc_time, where=where),
+                "starting_open_interest": field(self, rec, "startingOpenInterest", number, where=where),
+                "close": field(self, rec, "close", number, where=where, optional=True),
+                "usd_volume": field(self, rec, "usdVolume", number, where=where, optional=True),
             }
             earlier = rows.get(row["started_at"])
             if earlier is not None and earlier != row:

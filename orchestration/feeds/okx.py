@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, load_json, require_list, to_ms
+from typing import Any
+
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, number, require_list,
+                                      to_ms)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://www.okx.com"
@@ -34,21 +37,25 @@ def _ms(moment: datetime) -> int:
 class OkxDataset(Dataset):
     provider = PROVIDER
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+    def provider_error(self, payload: Any) -> str | None:
         """OKX errors are ``code != "0"``, with HTTP 200 (51001) as well as 4xx/429 (50011)."""
-        payload = response.json_object()  # an unreadable body is for parse() (or the status) to report
-        if str(payload.get("code", "0")) != "0":
-            raise FeedHttpError(self.provider.name, f"error {payload.get('code')} on {request.path} "
-                                f"(HTTP {response.status}): {payload.get('msg')}", dataset=self.name)
+        if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
+            return f"error {payload.get('code')}: {payload.get('msg')}"
+        return None
+
+    def check(self, request: HttpRequest, response: HttpResponse) -> None:
+        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
+        if message is not None:
+            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
+                                dataset=self.name)
         super().check(request, response)
 
     def records(self, body: bytes) -> list:
         """The ``data`` list of a successful envelope."""
         payload = load_json(self, body)
+        self.refuse_provider_error(payload)
         if not isinstance(payload, dict) or "code" not in payload:
             raise self.parse_error(f"expected an OKX envelope {{code, msg, data}}, got {payload!r:.160}")
-        if str(payload["code"]) != "0":
-            raise self.parse_error(f"OKX error {payload['code']}: {payload.get('msg')}")
         return require_list(self, payload.get("data"), "data")
 
 
@@ -100,10 +107,10 @@ class Funding(OkxDataset):
         for i, rec in enumerate(self.records(body)):
             where = f" in data[{i}]"
             rows.append({
-                "inst_id": field(self, rec, "instId", str, where=where),
+                "inst_id": self.instrument(rec, "instId", INST_ID, where=where),
                 "funding_time": field(self, rec, "fundingTime", from_ms, where=where),
-                "funding_rate": field(self, rec, "fundingRate", float, where=where),
-                "realized_rate": field(self, rec, "realizedRate", float, where=where, optional=True),
+                "funding_rate": field(self, rec, "fundingRate", number, where=where),
+                "realized_rate": field(self, rec, "realizedRate", number, where=where, optional=True),
             })
         return rows
 
@@ -161,8 +168,8 @@ class OpenInterest(OkxDataset):
                 "ccy": CCY,
                 "ts": field(self, named, "ts", from_ms, where=where),
                 "period": None,  # set below from the spacing; next_request sets it from the request
-                "oi_usd": field(self, named, "oiUsd", float, where=where),
-                "volume_usd": field(self, named, "volUsd", float, where=where),
+                "oi_usd": field(self, named, "oiUsd", number, where=where),
+                "volume_usd": field(self, named, "volUsd", number, where=where),
             })
         gaps = sorted({_ms(b["ts"]) - _ms(a["ts"]) for a, b in zip(rows[1:], rows)})
         period = "1D" if gaps and gaps[0] >= 86_400_000 else "1H" if gaps else None

@@ -57,7 +57,7 @@ def test_empty_page_parses_to_no_rows():
 @pytest.mark.parametrize("body, expected", [
     (b"<html>504 Gateway Time-out</html>", "not JSON"),
     (b'{"rows": []}', "JSON list"),
-    (json.dumps([cot_row(code="133743")]).encode(), "unknown contract market code '133743'"),
+    (json.dumps([cot_row(code="133743")]).encode(), "cftc_contract_market_code '133743'"),
     (json.dumps([{k: v for k, v in cot_row().items() if k != "open_interest_all"}]).encode(),
      "missing field 'open_interest_all'"),
     (json.dumps([cot_row(oi="24,531")]).encode(), "unreadable value '24,531'"),

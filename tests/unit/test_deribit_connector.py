@@ -104,7 +104,7 @@ def test_json_rpc_errors_are_reported_with_code_and_message(status):
     dataset = deribit.Funding()
     request = dataset.requests(Window(date(2024, 1, 1), date(2024, 1, 1)), NOW)[0]
     body = b'{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params"}}'
-    with pytest.raises(FeedHttpError, match=r"\[deribit/funding\] error -32602 .*Invalid params"):
+    with pytest.raises(FeedHttpError, match=r"\[deribit/funding\] error -32602: Invalid params"):
         dataset.check(request, HttpResponse(status, body))
     limited = b'{"jsonrpc":"2.0","error":{"code":10028,"message":"too_many_requests"}}'
     with pytest.raises(FeedHttpError, match="rate limited"):
@@ -164,7 +164,7 @@ def test_open_interest_falls_back_to_server_time_and_tolerates_strings():
     assert row["ts"] == datetime(2024, 3, 2, 0, 30, 0, 1000) and row["oi_usd"] == 987654321.0
     assert row["instrument_name"] == "BTC-PERPETUAL"
     with pytest.raises(FeedParseError, match="missing field 'open_interest'"):
-        deribit.OpenInterest().parse(envelope([{"mark_price": 1.0, "creation_timestamp": 1}]))
+        deribit.OpenInterest().parse(envelope([{"mark_price": 1.0, "creation_timestamp": 1709339400000}]))
     with pytest.raises(FeedParseError, match="no 'creation_timestamp'"):
         deribit.OpenInterest().parse(b'{"result":[{"open_interest":1.0}]}')
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from orchestration.feeds import dydx
-from orchestration.feeds.base import Window, fetch, to_ms
+from orchestration.feeds.base import Window, fetch, to_ms, utc_time
 from orchestration.feeds.http import FeedClient, FeedHttpError, FeedParseError, HttpResponse, RateLimiter
 
 NOW = datetime(2024, 3, 2, 0, 30, tzinfo=timezone.utc)
@@ -26,9 +26,11 @@ def candle(ms: int, oi: str = "512.3") -> dict:
             "open": "37000", "close": "37050.5", "baseTokenVolume": "10.5", "usdVolume": "388000.25", "trades": 12,
             "startingOpenInterest": oi}
 
+T0 = 1698796800000  # 2023-11-01, dYdX v4 era
+
 
 def ms_of(text: str) -> int:
-    return to_ms(dydx.parse_iso(text).replace(tzinfo=timezone.utc))
+    return to_ms(utc_time(text).replace(tzinfo=timezone.utc))
 
 
 class NewestFirst:
@@ -56,8 +58,9 @@ def client(transport) -> FeedClient:
 def test_iso_round_trip_and_offsets():
     assert dydx.iso(1698796800000) == "2023-11-01T00:00:00.000Z"
     assert dydx.iso(1698796800000 - 1) == "2023-10-31T23:59:59.999Z"
-    assert dydx.parse_iso("2023-11-01T00:00:00.000Z") == datetime(2023, 11, 1)
-    assert dydx.parse_iso("2023-11-01T02:00:00+02:00") == datetime(2023, 11, 1)
+    assert utc_time("2023-11-01T00:00:00.000Z") == datetime(2023, 11, 1)
+    with pytest.raises(ValueError, match="offset"):  # one time zone: an offset is refused, not converted
+        utc_time("2023-11-01T02:00:00+02:00")
 
 
 def test_funding_parses_strings():
@@ -136,10 +139,10 @@ def test_error_envelope_is_reported_with_its_message():
     (dydx.Funding(), b'{"historicalFunding":[{"ticker":"BTC-USD","rate":"0.1"}]}', "missing field 'effectiveAt'"),
     (dydx.Funding(), json.dumps({"historicalFunding": [dict(funding_row(0), effectiveAt="yesterday")]}).encode(),
      "unreadable value 'yesterday'"),
-    (dydx.OpenInterest(), json.dumps({"candles": [dict(candle(0), startingOpenInterest="x")]}).encode(),
+    (dydx.OpenInterest(), json.dumps({"candles": [dict(candle(T0), startingOpenInterest="x")]}).encode(),
      "unreadable value 'x'"),
-    (dydx.OpenInterest(), json.dumps({"candles": [dict(candle(0), resolution="1DAY")]}).encode(), "resolution"),
-    (dydx.OpenInterest(), json.dumps({"candles": [candle(0), candle(0, "1.0")]}).encode(), "conflicting candles"),
+    (dydx.OpenInterest(), json.dumps({"candles": [dict(candle(T0), resolution="1DAY")]}).encode(), "resolution"),
+    (dydx.OpenInterest(), json.dumps({"candles": [candle(T0), candle(T0, "1.0")]}).encode(), "conflicting candles"),
 ])
 def test_malformed_payloads_name_provider_and_problem(dataset, body, expected):
     with pytest.raises(FeedParseError) as err:

@@ -64,7 +64,7 @@ def test_empty_data_parses_to_no_rows():
     (b"<html>502 Bad Gateway</html>", "not JSON"),
     (b"[]", "envelope"),
     (envelope(None), "data as a JSON list"),
-    (b'{"code":"51001","msg":"Instrument ID does not exist","data":[]}', "OKX error 51001"),
+    (b'{"code":"51001","msg":"Instrument ID does not exist","data":[]}', "error 51001: Instrument ID does not exist"),
     (envelope([{"instId": "BTC-USDT-SWAP", "fundingRate": "0.0001"}]), "missing field 'fundingTime' in data[0]"),
     (envelope([funding_rec(1709337600000, "abc")]), "unreadable value 'abc'"),
     (envelope([funding_rec(1709337600000, "NaN")]), "not finite"),
@@ -80,7 +80,7 @@ def test_error_code_is_an_error_even_with_http_200():
     request = dataset.requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)[0]
     with pytest.raises(FeedHttpError, match="51001.*Instrument ID does not exist"):
         dataset.check(request, HttpResponse(200, b'{"code":"51001","msg":"Instrument ID does not exist","data":[]}'))
-    with pytest.raises(FeedHttpError, match="50011.*HTTP 429.*Too Many Requests"):
+    with pytest.raises(FeedHttpError, match="50011: Too Many Requests.*HTTP 429"):
         dataset.check(request, HttpResponse(429, b'{"code":"50011","msg":"Too Many Requests"}'))
     with pytest.raises(FeedHttpError, match="HTTP 502"):
         dataset.check(request, HttpResponse(502, b"<html>bad gateway</html>"))
@@ -141,7 +141,7 @@ def test_open_interest_rows_carry_the_requested_period():
     (envelope([{"ts": "1709337600000"}]), "data[0] should be"),
     (envelope([["1709337600000", "", "1"]]), "missing field 'oiUsd' in data[0]"),
     (envelope([["x", "1", "1"]]), "field 'ts' in data[0] has unreadable value 'x'"),
-    (b'{"code":"51000","msg":"Parameter period error","data":[]}', "OKX error 51000"),
+    (b'{"code":"51000","msg":"Parameter period error","data":[]}', "error 51000: Parameter period error"),
 ])
 def test_malformed_open_interest_payloads(body, expected):
     with pytest.raises(FeedParseError) as err:

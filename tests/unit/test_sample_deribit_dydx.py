@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from orchestration.feeds import deribit, dydx
-from orchestration.feeds.base import Window, fetch
+from orchestration.feeds.base import Window, fetch, utc_time
 from orchestration.feeds.http import FeedClient, HttpRequest, RateLimiter
 from orchestration.sample.dydx import LAUNCH_MS
 from orchestration.sample.transport import SampleTransport
@@ -119,7 +119,7 @@ def test_dydx_funding_newest_first_from_the_world(transport):
     status, body = get(transport, DYDX_FUNDING, limit=100)
     rows = body["historicalFunding"]
     assert status == 200 and len(rows) == 100
-    times = [dydx.parse_iso(r["effectiveAt"]) for r in rows]
+    times = [utc_time(r["effectiveAt"]) for r in rows]
     assert times == sorted(times, reverse=True) and times[0] == datetime(2025, 10, 15)  # nothing after now
     rates = hourly(transport, "funding_8h_dydx") / 8
     for r, t in zip(rows, times):
@@ -155,7 +155,7 @@ def test_dydx_candles_carry_the_world_oi(transport):
     candles = get(transport, CANDLES, resolution="1HOUR", limit=30)[1]["candles"]
     assert len(candles) == 30 and candles[0]["startedAt"] == "2025-10-15T00:00:00.000Z"  # the open candle
     for c in candles:
-        ms = int(dydx.parse_iso(c["startedAt"]).replace(tzinfo=timezone.utc).timestamp() * 1000)
+        ms = int(utc_time(c["startedAt"]).replace(tzinfo=timezone.utc).timestamp() * 1000)
         assert float(c["startingOpenInterest"]) == pytest.approx(
             float(transport.world.venue_oi_btc_at("dydx", ms)), abs=1e-4)
         assert float(c["low"]) <= min(float(c["open"]), float(c["close"])) <= float(c["high"]) + 1
