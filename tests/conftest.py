@@ -24,3 +24,16 @@ def warehouse_env(tmp_path, monkeypatch):
     monkeypatch.delenv("LC_START_DATE", raising=False)
     monkeypatch.delenv("LC_END_DATE", raising=False)
     return tmp_path / "warehouse"
+
+
+def land_from_sample(dataset, window, now, con, raw_dir, transport=None):
+    """Land ``window`` of ``dataset`` from the sample world (pinned at ``now``) into ``con``: the landing result
+    and the raw table as a frame, ordered."""
+    from orchestration.feeds.http import FeedClient, RateLimiter
+    from orchestration.raw_store import land, raw_table
+    from orchestration.sample.transport import SampleTransport
+
+    client = FeedClient(dataset.provider, transport or SampleTransport(now=now), rate_limiter=RateLimiter(0),
+                        sleep=lambda s: None)
+    result = land(dataset, window, client, raw_dir, con, now)
+    return result, con.execute(f"select * from {raw_table(dataset)} order by all").df()

@@ -11,8 +11,8 @@ the window's days.
 
 [unverified], coded defensively: how far back the list reaches (days it does not hold land as ``no_rows``,
 like weekends); the error envelope (any ``code`` other than 0 is an error, its ``msg`` surfaced, HTTP 200 or
-not); whether numbers come as JSON numbers or numeric strings (both read, strictly: a bool, ``"1e"``, ``NaN``
-are refused). ``totalNetInflow`` and ``date`` are required; the other three may be null. A date must read
+not, in ``check`` and in ``parse`` alike: ``provider_error``); whether numbers come as JSON numbers or
+numeric strings (both read, strictly: a bool, ``"1e"``, ``NaN`` are refused). ``totalNetInflow`` and ``date`` are required; the other three may be null. A date must read
 exactly ``YYYY-MM-DD`` and not precede the first US spot bitcoin ETF day (2024-01-11); a day listed twice
 with different figures is refused.
 """
@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, integer, load_json, number, require_list
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time,
+                                      require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://api.sosovalue.xyz/openapi/v2/etf/historicalInflowChart"
@@ -38,10 +39,15 @@ VALUES = {"totalNetInflow": "total_net_inflow_usd", "totalValueTraded": "total_v
 
 
 def iso_day(value: Any) -> date:
-    """A calendar day written exactly ``YYYY-MM-DD``: a timestamp, an epoch number or a bool is refused."""
-    if not isinstance(value, str) or not _DAY.fullmatch(value):
-        raise ValueError(f"not a YYYY-MM-DD day: {value!r}")
-    return date.fromisoformat(value)
+    """A calendar day written exactly ``YYYY-MM-DD`` in 2009..2100: a timestamp, an epoch number or a bool is
+    refused."""
+    if not isinstance(value, str):
+        raise TypeError(f"a day should be YYYY-MM-DD text, got {type(value).__name__}")
+    if not _DAY.fullmatch(value):
+        raise ValueError("not a day written YYYY-MM-DD (2009..2100)")
+    day = date.fromisoformat(value)
+    plausible_time(datetime.combine(day, time()))
+    return day
 
 
 class Flows(Dataset):
@@ -64,25 +70,27 @@ class Flows(Dataset):
         return [HttpRequest("POST", URL, {}, {"Content-Type": "application/json"},
                             json.dumps({"type": ETF_TYPE}).encode())]
 
+    def provider_error(self, payload: Any) -> str | None:
+        """SoSoValue errors are ``code != 0`` with their ``msg``, with HTTP 200 as well as 4xx."""
+        if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
+            return f"error {payload.get('code')}: {payload.get('msg')!s:.200}"
+        return None
+
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """A non-zero ``code`` is an error whatever the HTTP status; 401/403 name the key."""
-        payload = response.json_object()
-        code = payload.get("code")
-        failed = response.status >= 400 or (code is not None and code not in (0, "0"))
-        if not failed:
+        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
+        if message is None and response.status < 400:
             return
         hint = " (API key missing or invalid: set SOSOVALUE_API_KEY)" if response.status in (401, 403) else ""
-        detail = (f"code {code}: {payload.get('msg')!s:.200}" if payload else response.text()[:300])
+        detail = message or response.text()[:300]
         raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
                             dataset=self.name)
 
     def entries(self, body: bytes) -> list:
+        """The daily list: ``data.list``, or ``data`` itself where it is the list."""
         payload = load_json(self, body)
+        self.refuse_provider_error(payload)
         if isinstance(payload, dict):
-            if "code" in payload:
-                code = field(self, payload, "code", integer, where=" in the envelope")
-                if code != 0:
-                    raise self.parse_error(f"SoSoValue error code {code}: {payload.get('msg')!r:.200}")
             if "data" not in payload:
                 raise self.parse_error(f"no 'data' in the answer: {payload!r:.160}")
             payload = payload["data"]

@@ -14,15 +14,17 @@ values and instrument are), so a new connector joins the corpus with one ``Shape
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
-from orchestration.feeds import binance, bybit, cftc, coinalyze, coinglass, deribit, dydx, okx
+from orchestration.feeds import binance, bybit, cftc, coinalyze, coinglass, deribit, dydx, farside, okx, sosovalue
 from orchestration.feeds.base import Dataset, Window
 from orchestration.feeds.http import HttpRequest
 
@@ -141,6 +143,9 @@ SHAPES: tuple[Shape, ...] = (
           ("open_interest", "c", "close_usd", "gate"), ("funding", "c", "close_pct", "harmless"),
           ("predicted_funding", "c", "close_pct", "gate"),  # -close falls below the bar's low
           ("liquidations", "l", "long_usd", "gate"))),
+    Shape(sosovalue, "flows", lambda p: p["data"]["list"], "date", "date", "totalNetInflow", "total_net_inflow_usd",
+          b'{"code":40001,"msg":"invalid apikey","data":null}', "invalid apikey", negative="harmless",
+          duplicate="error", duplicate_expect="listed twice"),
 )
 
 
@@ -332,9 +337,69 @@ def _archive_cases() -> list[Case]:
     return [Case(key, n, o, e, b, request, ARCHIVE_WINDOW) for n, o, e, b in specs]
 
 
+# --- the Farside HTML page -------------------------------------------------------------------------------------
+
+def _farside_cases() -> list[Case]:
+    """Farside's all-data page (HTML, read by header name) spoilt in the ways a changed layout, a challenge
+    page or an edited cell would; the day spoilt is the window's last, 10 Jun 2025."""
+    request, body = good(farside.DATASETS["flows"], WINDOW)
+    page = body.decode()
+    start = page.rindex("<tr", 0, page.index("10 Jun 2025"))
+    end = page.index("</tr>", start) + len("</tr>")
+    row = page[start:end]
+    cells = row.split("\n\t<td>")
+    summary = page.index("<tr", page.index("tabletext\">Total</span></td>") - 120)
+
+    def in_row(new_row: str) -> bytes:
+        return (page[:start] + new_row + page[end:]).encode()
+
+    def cell(i: int, text: str, of: list[str] = cells) -> list[str]:
+        """The row's chunks with cell ``i`` (1 = the date, 2 = the first fund, -1 = Total) reading ``text``."""
+        new = re.sub(r'(<span class="tabletext">).*(</span></div></td>)', lambda m: m[1] + text + m[2], of[i], count=1)
+        return [*of[:i], new, *of[i + 1:]] if i >= 0 else [*of[:i], new]
+
+    def joined(chunks: list[str]) -> bytes:
+        return in_row("\n\t<td>".join(chunks))
+
+    header = page[page.index("<thead>"): page.index("</thead>")]
+    key = "farside/flows"
+    specs = [
+        ("empty body", "error", 'no <table class="etf">', b""),
+        ("Cloudflare challenge page", "error", "Cloudflare challenge page", CLOUDFLARE),
+        ("reader service text rendering", "error", "not a supported input",
+         b"Title: Farside Investors\n\nURL Source: https://farside.co.uk/bitcoin-etf-flow-all-data/\n\n"
+         b"Markdown Content:\nDate\t\nIBIT\n"),
+        ("not UTF-8", "error", "not UTF-8", body.replace(b"Total", b"Tot\xe9l", 1)),
+        ("table class renamed", "error", 'no <table class="etf">',
+         page.replace('class="etf"', 'class="etf-v2"').encode()),
+        ("unknown header", "error", "cannot place it",
+         page.replace(header, header.replace(">BITB<", ">Fee %<")).encode()),
+        ("duplicate header", "error", "appears twice",
+         page.replace(header, header.replace(">FBTC<", ">IBIT<")).encode()),
+        ("heading in billions", "error", "declares US$bn", page.replace("(US$m)", "(US$bn)").encode()),
+        ("a cell cut from a row", "error", "cells, the header", in_row("\n\t<td>".join(cells[:-2] + cells[-1:]))),
+        ("date in ISO form", "error", "neither a date", in_row(row.replace("10 Jun 2025", "2025-06-10"))),
+        ("day repeated", "error", "appears twice", (page[:end] + row + page[end:]).encode()),
+        ("value with a footnote mark", "error", "not a value in Farside's form", joined(cell(2, "193.4*"))),
+        ("value with a stray parenthesis", "error", "not a value in Farside's form", joined(cell(2, "(193.4"))),
+        ("red value without parentheses", "error", "shown in red",
+         joined(cell(2, '<span class="redFont">193.4</span>'))),
+        ("a Total without any fund", "error", "but no ticker value",
+         joined(functools.reduce(lambda chunks, i: cell(i, "-", chunks), range(2, len(cells) - 1), cells))),
+        ("data row after the summary rows", "error", "after the summary rows",
+         (page[:start] + page[end:page.index("</tbody>")] + row + page[page.index("</tbody>"):]).encode()),
+        ("one fund's cell 1000x", "gate", "flow_usd_m", joined(cell(2, "193,400.0"))),
+        ("a Total the funds do not add up to", "gate", "total_usd_m", joined(cell(-1, "999.9"))),
+        ("summary rows left out", "harmless", "", (page[:summary] + page[page.index("</tbody>"):]).encode()),
+        ("extra attributes and spacing", "harmless", "",
+         page.replace('<span class="tabletext">', '<span  class="tabletext" style="x" >').encode()),
+    ]
+    return [Case(key, n, o, e, b, request, WINDOW) for n, o, e, b in specs]
+
+
 @lru_cache(maxsize=None)
 def corpus() -> tuple[Case, ...]:
-    cases = [case for shape in SHAPES for case in _json_cases(shape)] + _archive_cases()
+    cases = [case for shape in SHAPES for case in _json_cases(shape)] + _archive_cases() + _farside_cases()
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "corpus case ids must be unique"
     return tuple(cases)
@@ -342,7 +407,8 @@ def corpus() -> tuple[Case, ...]:
 
 def module_of(key: str):
     provider, _ = key.split("/")
-    return next(shape.module for shape in SHAPES if shape.module.PROVIDER.name == provider)
+    return next(module for module in (*(shape.module for shape in SHAPES), farside)
+                if module.PROVIDER.name == provider)
 
 
 def good_case(key: str, window: Window) -> tuple[HttpRequest, bytes]:

@@ -94,14 +94,14 @@ def test_optional_figures_may_be_null_and_repeated_identical_days_are_kept_once(
     (body({"list": [{**DAY, "totalNetAssets": "1e"}]}), "field 'totalNetAssets' .* unreadable"),
     (body({"list": [{k: v for k, v in DAY.items() if k != "totalNetInflow"}]}), "missing field 'totalNetInflow'"),
     (body({"list": [DAY, {**DAY, "totalNetInflow": 1.0}]}), "2024-01-11 is listed twice with different figures"),
-    (body({"list": [DAY]}, code=40001, msg="invalid apikey"), "SoSoValue error code 40001: 'invalid apikey'"),
+    (body({"list": [DAY]}, code=40001, msg="invalid apikey"), "error answer: error 40001: invalid apikey"),
     (body({"rows": [DAY]}), "'data' is an object without 'list'"),
     (json.dumps({"code": 0, "msg": "ok"}).encode(), "no 'data' in the answer"),
     (body("nope"), "expected the daily list .* as a JSON list, got str"),
     (body({"list": ["2024-01-11"]}), r"expected an object in list\[0\]"),
     (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>",
-     "payload is (an HTML page|not JSON)"),
-    (b"", "payload is (empty|not JSON)"),
+     "payload is an HTML page"),
+    (b"", "payload is empty"),
 ])
 def test_malformed_payloads_name_the_provider_and_the_problem(payload, expected):
     with pytest.raises(FeedParseError, match=expected) as err:
@@ -111,9 +111,9 @@ def test_malformed_payloads_name_the_provider_and_the_problem(payload, expected)
 
 def test_error_codes_and_statuses_are_surfaced():
     request = FLOWS.requests(Window(date(2024, 1, 11), date(2024, 1, 11)), NOW)[0]
-    with pytest.raises(FeedHttpError, match="HTTP 401 .* code 40001: bad key .*set SOSOVALUE_API_KEY"):
+    with pytest.raises(FeedHttpError, match="HTTP 401 .* error 40001: bad key .*set SOSOVALUE_API_KEY"):
         FLOWS.check(request, HttpResponse(401, body(None, 40001, "bad key")))
-    with pytest.raises(FeedHttpError, match="HTTP 200 .* code 50000: busy"):
+    with pytest.raises(FeedHttpError, match="HTTP 200 .* error 50000: busy"):
         FLOWS.check(request, HttpResponse(200, body(None, 50000, "busy")))
     with pytest.raises(FeedHttpError, match="HTTP 404 .*not json"):
         FLOWS.check(request, HttpResponse(404, b"not json"))
@@ -146,7 +146,7 @@ def test_the_sample_lens_speaks_sosovalue_errors():
     other = type(wrong)(wrong.method, wrong.url, {}, wrong.headers, json.dumps({"type": "us-eth-spot"}).encode())
     answer = transport.send(other, 5)
     assert answer.status == 200 and json.loads(answer.body)["code"] == 40001
-    with pytest.raises(FeedParseError, match="error code 40001"):
+    with pytest.raises(FeedParseError, match="error 40001"):
         FLOWS.parse(answer.body)
     assert transport.send(type(wrong)("GET", wrong.url), 5).status == 404
 
