@@ -13,16 +13,21 @@ from orchestration.sample.bybit import BybitLens
 from orchestration.sample.cftc import CftcLens
 from orchestration.sample.coinalyze import CoinalyzeLens
 from orchestration.sample.coinglass import CoinglassLens
+from orchestration.sample.coinmetrics import CoinmetricsLens
+from orchestration.sample.cryptoquant import CryptoquantLens
+from orchestration.sample.defillama import DefillamaLens
 from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
 from orchestration.sample.farside import FarsideLens
+from orchestration.sample.glassnode import GlassnodeLens
 from orchestration.sample.lens import Lens, to_ms
 from orchestration.sample.okx import OkxLens
 from orchestration.sample.sosovalue import SosovalueLens
 from orchestration.sample.world import SampleWorld, sample_world
 
 LENSES: tuple[type[Lens], ...] = (BinanceLens, BybitLens, CftcLens, CoinalyzeLens, CoinglassLens, DeribitLens,
-                                  DydxLens, OkxLens, FarsideLens, SosovalueLens)
+                                  DydxLens, OkxLens, FarsideLens, SosovalueLens, GlassnodeLens, CryptoquantLens,
+                                  CoinmetricsLens, DefillamaLens)
 
 
 class SampleTransport:
