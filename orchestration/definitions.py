@@ -18,14 +18,16 @@ from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executab
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
-from orchestration.feeds import binance, bybit, cftc, coinalyze, coinglass, deribit, dydx, farside, okx, sosovalue
+from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
+                                  dydx, farside, glassnode, okx, sosovalue)
 from orchestration.partitions import DAILY, RELAND_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
 
 # connector modules; each exposes DATASETS
-FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze, farside, sosovalue)
+FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze, farside, sosovalue, glassnode, cryptoquant,
+         coinmetrics, defillama)
 #: intermediate tables gated like the marts (a Great Expectations suite each, blocking)
 GATED_INTERMEDIATE = ("int_derivatives__aggregator_check",)
 LAND_JOB = "land_feeds"

@@ -24,7 +24,8 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
-from orchestration.feeds import binance, bybit, cftc, coinalyze, coinglass, deribit, dydx, farside, okx, sosovalue
+from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
+                                 dydx, farside, glassnode, okx, sosovalue)
 from orchestration.feeds.base import Dataset, Window
 from orchestration.feeds.http import HttpRequest
 
@@ -46,7 +47,7 @@ class Shape:
     records: Records                      # the list of records (dicts or arrays) inside the payload
     time: str | int                       # key (or index) of the record's time stamp ...
     unit: str                             # ... as "ms", "s", "iso" or "date"
-    value: str | int                      # a number the gate bounds ...
+    value: str | int | tuple              # a number the gate bounds (a tuple: its path in nested objects) ...
     column: str                           # ... and the raw column it lands in
     error_envelope: bytes                 # the provider's own error answer ...
     error_text: str                       # ... and the words it must be reported with
@@ -143,6 +144,24 @@ SHAPES: tuple[Shape, ...] = (
           ("open_interest", "c", "close_usd", "gate"), ("funding", "c", "close_pct", "harmless"),
           ("predicted_funding", "c", "close_pct", "gate"),  # -close falls below the bar's low
           ("liquidations", "l", "long_usd", "gate"))),
+    *(Shape(glassnode, name, lambda p: p, "t", "s", "v", column, b'{"error":"unauthorized: invalid or missing api_key"}',
+            "unauthorized", negative=negative, duplicate="error", duplicate_expect="repeats a day")
+      for name, column, negative in (("exchange_balance", "balance_btc", "gate"),
+                                     ("exchange_net_flow", "net_flow_btc", "harmless"),  # outflows are negative
+                                     ("mvrv", "mvrv", "gate"), ("nupl", "nupl", "gate"))),  # a sign flip: off the day before
+    *(Shape(cryptoquant, name, lambda p: p["result"]["data"], "date", "date", value, column,
+            b'{"status":{"code":401,"message":"Unauthorized: invalid token"}}', "Unauthorized", negative=negative,
+            duplicate="error", duplicate_expect="repeats a day")
+      for name, value, column, negative in (("exchange_reserve", "reserve", "reserve_btc", "gate"),
+                                            ("exchange_netflow", "netflow_total", "netflow_btc", "harmless"),
+                                            ("estimated_leverage_ratio", "estimated_leverage_ratio",
+                                             "estimated_leverage_ratio", "gate"))),
+    Shape(coinmetrics, "asset_metrics", lambda p: p["data"], "time", "iso", "SplyExNtv", "supply_exchanges_btc",
+          b'{"error":{"type":"forbidden","message":"Requested metric is not available with supplied credentials."}}',
+          "forbidden", duplicate="error", duplicate_expect="repeats a day", instrument=("record", "asset")),
+    Shape(defillama, "stablecoin_supply", lambda p: p, "date", "s", ("totalCirculatingUSD", "peggedUSD"),
+          "circulating_usd", b'{"message":"Internal server error"}', "Internal server error", negative="error",
+          duplicate="error", duplicate_expect="repeats a day"),
     Shape(sosovalue, "flows", lambda p: p["data"]["list"], "date", "date", "totalNetInflow", "total_net_inflow_usd",
           b'{"code":40001,"msg":"invalid apikey","data":null}', "invalid apikey", negative="harmless",
           duplicate="error", duplicate_expect="listed twice"),
@@ -197,6 +216,14 @@ def _with_offset(original: str, unit: str) -> str:
     return original.replace("Z", "+08:00") if unit == "iso" else original + "+08:00"
 
 
+def _value_holder(record: Any, value: str | int | tuple) -> tuple[Any, str | int]:
+    """(the object holding a record's value, its key): the record itself, or the nested object a path names."""
+    path = value if isinstance(value, tuple) else (value,)
+    for key in path[:-1]:
+        record = record[key]
+    return record, path[-1]
+
+
 def _json_cases(shape: Shape) -> list[Case]:
     request, body = good(shape.target, shape.window)
     payload = json.loads(body)
@@ -222,7 +249,8 @@ def _json_cases(shape: Shape) -> list[Case]:
     def set_value(value_of):
         def change(p):
             record = shape.records(p)[0]
-            record[shape.value] = value_of(record[shape.value])
+            holder, key = _value_holder(record, shape.value)
+            holder[key] = value_of(holder[key])
         return change
 
     # the body as a whole
@@ -247,12 +275,16 @@ def _json_cases(shape: Shape) -> list[Case]:
     spoil("value with digit separators", "error", "not a number", set_value(lambda v: "1_000"))
     def unit_error(p):  # a unit error spoils the whole series, not one record
         for record in shape.records(p):
-            record[shape.value] = _scaled(record[shape.value], 1000)
+            holder, key = _value_holder(record, shape.value)
+            holder[key] = _scaled(holder[key], 1000)
     spoil("every value 1000x (a unit error)", "gate", shape.column, unit_error)
     spoil("value negative", shape.negative, {"gate": shape.column, "harmless": "", "error": "negative"}[shape.negative],
           set_value(lambda v: _scaled(v, -1)))
-    if isinstance(shape.value, str):
-        spoil("value missing", "error", "missing field", lambda p: shape.records(p)[0].pop(shape.value))
+    if not isinstance(shape.value, int):
+        def value_missing(p):
+            holder, key = _value_holder(shape.records(p)[0], shape.value)
+            del holder[key]
+        spoil("value missing", "error", "missing field", value_missing)
         spoil("unknown extra field", "harmless", "", lambda p: shape.records(p)[0].update(surprise="!"))
     else:
         spoil("array cut short", "error", "", lambda p: shape.records(p).__setitem__(0, shape.records(p)[0][:2]))
@@ -262,7 +294,8 @@ def _json_cases(shape: Shape) -> list[Case]:
     def duplicate(p):
         records = shape.records(p)
         twin = copy.deepcopy(records[0])
-        twin[shape.value] = _scaled(twin[shape.value], 1.01)
+        holder, key = _value_holder(twin, shape.value)
+        holder[key] = _scaled(holder[key], 1.01)
         records.append(twin)
     spoil("conflicting duplicate record", shape.duplicate, shape.duplicate_expect or "unique", duplicate)
     if shape.instrument:

@@ -314,7 +314,8 @@ class LiveWithoutKeys(FeedTransportResource):
 
 
 def test_live_mode_without_keys_skips_the_aggregators_and_still_publishes(monkeypatch, tmp_path):
-    for var in ("COINGLASS_API_KEY", "COINALYZE_API_KEY", "SOSOVALUE_API_KEY"):
+    for var in ("COINGLASS_API_KEY", "COINALYZE_API_KEY", "SOSOVALUE_API_KEY", "GLASSNODE_API_KEY",
+                "CRYPTOQUANT_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     warehouse = tmp_path / "warehouse"
     configure(monkeypatch, warehouse)
@@ -324,12 +325,14 @@ def test_live_mode_without_keys_skips_the_aggregators_and_still_publishes(monkey
     landed = {e.asset_key.to_user_string(): e.materialization.metadata
               for e in result.get_asset_materialization_events()}
     for name, meta in landed.items():
-        if name.startswith(("raw/coinglass__", "raw/coinalyze__", "raw/sosovalue__")):
+        if name.startswith(("raw/coinglass__", "raw/coinalyze__", "raw/sosovalue__", "raw/glassnode__",
+                            "raw/cryptoquant__")):
             assert meta["feed_status"].value == "skipped"
             assert "_API_KEY is not set" in meta["skipped_reason"].value
     db = warehouse / "leverage.duckdb"
     assert rows(db, "SELECT DISTINCT provider, status FROM raw._landing_status WHERE status = 'skipped' "
-                    "ORDER BY 1") == [("coinalyze", "skipped"), ("coinglass", "skipped"), ("sosovalue", "skipped")]
+                    "ORDER BY 1") == [("coinalyze", "skipped"), ("coinglass", "skipped"), ("cryptoquant", "skipped"),
+                                      ("glassnode", "skipped"), ("sosovalue", "skipped")]
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT sources_present, liq_long_usd, oi_check_status FROM leverage_condition ORDER BY date")
     assert len(mart) == len(window.days())
