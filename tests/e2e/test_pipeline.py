@@ -153,6 +153,29 @@ def test_aggregators_are_cross_checked_and_liquidations_reach_the_mart(built):
     assert {r[3] for r in mart} <= {"agreed", "diverged"}
 
 
+def test_liquidity_columns_come_from_on_chain_and_stablecoin_data(built):
+    """Stablecoin supply (DefiLlama) and BTC on exchanges (CryptoQuant's level; Glassnode, CryptoQuant and
+    CoinMetrics reconciled on their daily changes) fill the mart's liquidity columns with their status; the 7-day
+    changes start once a week of the window has landed."""
+    warehouse, _ = built
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT date, stablecoin_supply_usd, stablecoin_supply_change_7d, exchange_balance_btc, "
+                "exchange_balance_change_7d, exchange_balance_status, exchange_balance_source "
+                "FROM leverage_condition ORDER BY date")
+    for day, supply, supply_7d, balance, balance_7d, status, source in mart:
+        assert 1e11 < supply < 2e11 and 2e6 < balance < 4e6 and source == "cryptoquant", day
+        week_in = (day - WINDOW.start).days >= 7
+        assert (supply_7d is not None) == week_in and (balance_7d is not None) == week_in, day
+        assert status == ("missing" if day == WINDOW.start else status) and status in (
+            "agreed", "diverged", "missing"), day
+    statuses = [r[5] for r in mart[1:]]
+    assert statuses.count("agreed") >= 0.6 * len(statuses), statuses
+    providers = rows(warehouse / "leverage.duckdb",
+                     "SELECT DISTINCT providers_compared FROM int_onchain__exchange_balance_reconciled "
+                     f"WHERE date > DATE '{WINDOW.start}'")
+    assert providers == [("coinmetrics,cryptoquant,glassnode",)]
+
+
 def test_rerunning_a_partition_leaves_identical_rows(copy):
     db = copy / "leverage.duckdb"
     queries = {t: f"SELECT * EXCLUDE (payload_sha256) FROM raw.{t} ORDER BY ALL"
@@ -334,9 +357,12 @@ def test_live_mode_without_keys_skips_the_aggregators_and_still_publishes(monkey
                     "ORDER BY 1") == [("coinalyze", "skipped"), ("coinglass", "skipped"), ("cryptoquant", "skipped"),
                                       ("glassnode", "skipped"), ("sosovalue", "skipped")]
     mart = rows(warehouse / "published" / "marts.duckdb",
-                "SELECT sources_present, liq_long_usd, oi_check_status FROM leverage_condition ORDER BY date")
+                "SELECT sources_present, liq_long_usd, oi_check_status, exchange_balance_source, exchange_balance_status, "
+                "stablecoin_supply_usd FROM leverage_condition ORDER BY date")
     assert len(mart) == len(window.days())
     assert all("coinglass" not in r[0] and "coinalyze" not in r[0] and r[1] is None for r in mart)
+    # the free on-chain providers carry the liquidity layer without any key: CoinMetrics alone for exchange balances
+    assert all(r[3] == "coinmetrics" and r[4] in ("missing", "single_source") and r[5] > 0 for r in mart)
 
 
 def test_a_venue_missing_for_a_day_is_carried_not_dropped(copy):

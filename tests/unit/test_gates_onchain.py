@@ -1,8 +1,8 @@
 """Great Expectations gates of the on-chain and stablecoin raw tables (Glassnode, CryptoQuant, CoinMetrics,
-DefiLlama): two months landed from the sample world pass, and so does CoinMetrics' coverage break (a real
-provider behaviour the reconciliation shows); a unit error, a percent for a ratio, a day twice, a level off its
-own history and a wrong asset fail on exactly what was broken. One module: the Great Expectations import is paid
-once."""
+DefiLlama; that a landed sample window passes is tests/unit/test_raw_gates_contract.py's): CoinMetrics' coverage
+break passes (a real provider behaviour the reconciliation shows); a unit error, a percent for a ratio, a day
+twice, a level off its own history and a wrong asset fail on exactly what was broken. One module: the Great
+Expectations import is paid once."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -36,13 +36,6 @@ def landed(tmp_path_factory) -> dict[str, pd.DataFrame]:
 
 def failures(frame: pd.DataFrame, suite: str):
     return gates.validate(frame, suite).failures_by_expectation()
-
-
-@pytest.mark.parametrize("suite", DATASETS)
-def test_a_landed_window_passes(landed, suite):
-    report = gates.validate(landed[suite], suite)
-    assert report.success, report.messages()
-    assert report.evaluated >= 18
 
 
 def test_coinmetrics_coverage_break_passes_the_raw_gate(tmp_path):

@@ -53,6 +53,21 @@ liquidations as (
 
 ),
 
+-- liquidity on chain: BTC on exchanges (providers reconciled on changes, 7-day change inside) and stablecoin supply
+exchange_balance as (
+
+    select * from {{ ref('int_onchain__exchange_balance_reconciled') }}
+    where {{ window_filter('date') }}
+
+),
+
+stablecoins as (
+
+    select * from {{ ref('int_stablecoins__supply_daily') }}
+    where {{ window_filter('date') }}
+
+),
+
 -- the day's cross-check status per metric: diverged if any check diverged, else agreed if any agreed, else
 -- single_source if any source was there, else missing
 cross_checks as (
@@ -208,12 +223,21 @@ with_liquidations as (
         l.liq_source,
         coalesce(x.oi_check_status, 'missing') as oi_check_status,
         coalesce(x.funding_check_status, 'missing') as funding_check_status,
-        coalesce(x.liquidations_check_status, 'missing') as liq_check_status
+        coalesce(x.liquidations_check_status, 'missing') as liq_check_status,
+        eb.exchange_balance_btc,
+        eb.exchange_balance_change_7d,
+        eb.exchange_balance_source,
+        coalesce(eb.status, 'missing') as exchange_balance_status,
+        coalesce(eb.coverage_breaks, '') as exchange_balance_breaks,
+        sc.stablecoin_supply_usd,
+        sc.stablecoin_supply_change_7d
 
     from signals
     left join liquidation_clusters as liq on signals.date = liq.date
     left join liquidations as l on signals.date = l.date
     left join cross_checks as x on signals.date = x.date
+    left join exchange_balance as eb on signals.date = eb.date
+    left join stablecoins as sc on signals.date = sc.date
 
 ),
 
@@ -287,6 +311,14 @@ final as (
         cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
+        -- liquidity: stablecoin supply and BTC on exchanges
+        cast(stablecoin_supply_usd as double) as stablecoin_supply_usd,
+        cast(stablecoin_supply_change_7d as double) as stablecoin_supply_change_7d,
+        cast(exchange_balance_btc as double) as exchange_balance_btc,
+        cast(exchange_balance_change_7d as double) as exchange_balance_change_7d,
+        cast(exchange_balance_status as varchar) as exchange_balance_status,
+        cast(exchange_balance_source as varchar) as exchange_balance_source,
+        cast(exchange_balance_breaks as varchar) as exchange_balance_breaks,
         -- verdict
         cast(conditions_met as integer) as conditions_met,
         cast(conditions_evaluated as integer) as conditions_evaluated,
@@ -310,7 +342,11 @@ final as (
             case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
             case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
             case when liq_clusters_dense then 'liq_clusters_dense' end,
-            case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end
+            case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end,
+            case when exchange_balance_change_7d > {{ var('exchange_balance_trend_7d') }}
+                then 'exchange_balance_rising_7d' end,
+            case when stablecoin_supply_change_7d < -{{ var('stablecoin_trend_7d') }}
+                then 'stablecoin_supply_falling_7d' end
         ) as varchar) as confirmations,
         cast(concat_ws(',',
             case when oi_at_local_high = false then 'oi_below_local_high' end,
@@ -319,7 +355,11 @@ final as (
             case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
             case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
             case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
-            case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end
+            case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end,
+            case when exchange_balance_change_7d < -{{ var('exchange_balance_trend_7d') }}
+                then 'exchange_balance_falling_7d' end,
+            case when stablecoin_supply_change_7d > {{ var('stablecoin_trend_7d') }}
+                then 'stablecoin_supply_rising_7d' end
         ) as varchar) as cancellations,
         cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
         cast(coalesce(oi_venues_carried, '') as varchar) as oi_venues_carried,

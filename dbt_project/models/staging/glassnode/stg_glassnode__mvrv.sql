@@ -1,0 +1,1 @@
+{{ stg_daily_series('glassnode__mvrv', 't', {'mvrv': 'mvrv'}) }}
