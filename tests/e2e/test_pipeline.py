@@ -176,6 +176,32 @@ def test_liquidity_columns_come_from_on_chain_and_stablecoin_data(built):
     assert providers == [("coinmetrics,cryptoquant,glassnode",)]
 
 
+def test_etf_flows_reach_the_mart_with_their_cross_check(built):
+    """Farside vs SoSoValue per day: trading days agreed, except the days SoSoValue revises (diverged) or
+    misses (single_source); weekends, US market holidays and the days before the first ETF day are
+    no_trading with no flow; the 5-day sum needs 5 trading days."""
+    from orchestration.sample.etf import is_trading_day
+    from orchestration.sample.sosovalue import revision_and_missed_days
+    from orchestration.sample.world import sample_world
+
+    warehouse, _ = built
+    mart = rows(warehouse / "published" / "marts.duckdb",
+                "SELECT date, etf_net_flow_usd, etf_net_flow_5d_usd, etf_flow_status FROM leverage_condition "
+                "ORDER BY date")
+    revised, missed = revision_and_missed_days(sample_world(), date(2024, 1, 11), WINDOW.end)
+    trading = [day for day, *_ in mart if day >= date(2024, 1, 11) and is_trading_day(day)]
+    assert len(trading) == 35
+    for day, flow, flow_5d, status in mart:
+        if day not in trading:
+            assert status == "no_trading" and flow is None, day
+        else:
+            expected = "diverged" if day in revised else "single_source" if day in missed else "agreed"
+            assert status == expected and flow is not None, day
+        assert (flow_5d is None) == (day < trading[4]), day  # Farside has every trading day
+    statuses = {status for *_, status in mart}
+    assert {"agreed", "no_trading"} <= statuses <= {"agreed", "diverged", "single_source", "no_trading"}
+
+
 def test_rerunning_a_partition_leaves_identical_rows(copy):
     db = copy / "leverage.duckdb"
     queries = {t: f"SELECT * EXCLUDE (payload_sha256) FROM raw.{t} ORDER BY ALL"

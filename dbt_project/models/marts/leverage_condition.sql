@@ -53,6 +53,15 @@ liquidations as (
 
 ),
 
+-- liquidity: net flow into the US spot bitcoin ETFs, Farside cross-checked against SoSoValue (5 trading days
+-- computed there: the closed days between them are no gap)
+etf_flows as (
+
+    select * from {{ ref('int_etf_flows__reconciled') }}
+    where {{ window_filter('date') }}
+
+),
+
 -- liquidity on chain: BTC on exchanges (providers reconciled on changes, 7-day change inside) and stablecoin supply
 exchange_balance as (
 
@@ -221,6 +230,11 @@ with_liquidations as (
         l.liq_long_usd,
         l.liq_short_usd,
         l.liq_source,
+        etf.net_flow_usd as etf_net_flow_usd,
+        etf.net_flow_5d_usd as etf_net_flow_5d_usd,
+        -- no reconciled row: before the first ETF day there was no ETF to trade
+        coalesce(etf.status, case when signals.date < cast('{{ var('etf_first_day') }}' as date) then 'no_trading'
+            else 'missing' end) as etf_flow_status,
         coalesce(x.oi_check_status, 'missing') as oi_check_status,
         coalesce(x.funding_check_status, 'missing') as funding_check_status,
         coalesce(x.liquidations_check_status, 'missing') as liq_check_status,
@@ -235,6 +249,7 @@ with_liquidations as (
     from signals
     left join liquidation_clusters as liq on signals.date = liq.date
     left join liquidations as l on signals.date = l.date
+    left join etf_flows as etf on signals.date = etf.date
     left join cross_checks as x on signals.date = x.date
     left join exchange_balance as eb on signals.date = eb.date
     left join stablecoins as sc on signals.date = sc.date
@@ -311,6 +326,10 @@ final as (
         cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
+        -- liquidity: spot ETF flows
+        cast(etf_net_flow_usd as double) as etf_net_flow_usd,
+        cast(etf_net_flow_5d_usd as double) as etf_net_flow_5d_usd,
+        cast(etf_flow_status as varchar) as etf_flow_status,
         -- liquidity: stablecoin supply and BTC on exchanges
         cast(stablecoin_supply_usd as double) as stablecoin_supply_usd,
         cast(stablecoin_supply_change_7d as double) as stablecoin_supply_change_7d,
@@ -342,6 +361,7 @@ final as (
             case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
             case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
             case when liq_clusters_dense then 'liq_clusters_dense' end,
+            case when etf_net_flow_5d_usd < -{{ var('etf_flow_trend_5d_usd') }} then 'etf_outflows_5d' end,
             case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end,
             case when exchange_balance_change_7d > {{ var('exchange_balance_trend_7d') }}
                 then 'exchange_balance_rising_7d' end,
@@ -354,6 +374,7 @@ final as (
             case when funding_hours_above_p90 = 0 then 'funding_at_or_below_p90' end,
             case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
             case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
+            case when etf_net_flow_5d_usd > {{ var('etf_flow_trend_5d_usd') }} then 'etf_inflows_5d' end,
             case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
             case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end,
             case when exchange_balance_change_7d < -{{ var('exchange_balance_trend_7d') }}
