@@ -85,7 +85,7 @@ class RefreshResult:
         return [evaluation for r in self.runs for evaluation in r.get_asset_check_evaluations()]
 
 
-def run(window: Window, defs=None, instance=None, log_path: Path | None = None) -> RefreshResult:
+def run(window: Window, defs=None, instance=None, log_path: Path | None = None, reland: bool = False) -> RefreshResult:
     """Land every feed for ``window`` in one run, then build, gate and publish the marts over it in a second
     (what the schedule and the marts sensor do, in process). With ``log_path`` the terminal shows only the
     progress lines (``orchestration.progress``) and every event, dbt's output included, goes to that file."""
@@ -94,7 +94,7 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None) 
     import dagster as dg
 
     from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
-    from orchestration.partitions import range_tags, window_tags
+    from orchestration.partitions import RELAND_TAG, range_tags, window_tags
 
     defs = defs or build_defs()
     run_config = None
@@ -109,7 +109,8 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None) 
         instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
     with quiet:
         runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
-            instance=instance, tags=range_tags(window), raise_on_error=False, run_config=run_config)]
+            instance=instance, tags={**range_tags(window), **({RELAND_TAG: "all"} if reland else {})},
+            raise_on_error=False, run_config=run_config)]
         if runs[0].success:
             runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
                 instance=instance, tags=window_tags(window), raise_on_error=False, run_config=run_config))
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--start", type=date.fromisoformat, help="first day (default LC_START_DATE)")
     run_p.add_argument("--end", type=date.fromisoformat, help="last day (default LC_END_DATE / yesterday)")
     run_p.add_argument("--days", type=int, default=10, help="rows of the verdict table")
+    run_p.add_argument("--reland", action="store_true",
+                       help="re-land settled days too (days landed long after they ended are skipped otherwise)")
     verdict_p = sub.add_parser("verdict", help="print the latest days of the published mart")
     verdict_p.add_argument("--days", type=int, default=10)
     args = parser.parse_args(argv)
@@ -178,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_framework_warnings()
         log_path = log_file(config.warehouse_dir)
         print(f"full event log: {log_path}", flush=True)
-        ok = run(window, log_path=log_path).success
+        ok = run(window, log_path=log_path, reland=args.reland).success
         print(f"run {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s")
         if not ok:
             print(f"the published snapshot (if any) was left as it was; what failed is above, every event in "

@@ -1,8 +1,8 @@
 """The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule.
 
-Two jobs: ``land_feeds`` (partitioned: every feed for a day or a range, raw gates) and ``build_marts``
-(unpartitioned: re-check of every raw table for the window, dbt build over it, mart gates, publish). The
-schedule launches the landing; a run-status sensor launches the marts after it (see
+Two jobs: ``land_feeds`` (partitioned by month, narrowed to days by tags: every feed, raw gates) and
+``build_marts`` (unpartitioned: re-check of the raw tables, dbt build over the window, mart gates, publish).
+The schedule launches the landing; a run-status sensor launches the marts after it (see
 ``orchestration.sensors``); ``make run`` runs both.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
                                   dydx, farside, glassnode, okx, sosovalue)
-from orchestration.partitions import DAILY, RELAND_DAYS, range_tags, scheduled_window
+from orchestration.partitions import MONTHLY, RELAND_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
@@ -75,8 +75,9 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
                   for name in (*GATED_INTERMEDIATE, *PUBLISHED_MARTS)]
     raw = dg.AssetSelection.groups(RAW_GROUP)
     rechecks = dg.AssetSelection.checks(*(key for check in raw_rechecks for key in check.check_keys))
-    land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=DAILY,
-                               description="Land every feed for a day or a range of days; gate the raw tables.")
+    land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=MONTHLY,
+                               description="Land every feed for the days of its months (narrowed by its window "
+                                           "tags); gate the raw tables.")
     marts = dg.define_asset_job(MARTS_JOB, selection=(dg.AssetSelection.all() - raw) | rechecks,
                                 description="Re-check the raw tables for the window of the landing run it "
                                             "follows, dbt build over it, gate the marts, publish.")

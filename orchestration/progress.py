@@ -40,6 +40,7 @@ class ProgressHandler(logging.Handler):
         self.gates = {"passed": 0, "warned": 0, "blocked": 0}
         self.run_started = time.monotonic()
         self.dbt_models = self.dbt_tests = self.dbt_failed_tests = 0
+        self.broken = False  # set once the view failed on an event: say so once, never a traceback
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -48,8 +49,10 @@ class ProgressHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._emit(record)
-        except Exception:  # noqa: BLE001 - the terminal view must never break a run
-            self.handleError(record)
+        except Exception as exc:  # noqa: BLE001 - the terminal view must never break (or flood) a run
+            if not self.broken:
+                self.broken = True
+                self.say(f"  (progress view stopped: {type(exc).__name__}: {exc}; the run goes on, see the log file)")
 
     def _emit(self, record: logging.LogRecord) -> None:
         meta = _meta(record)
@@ -102,7 +105,7 @@ class ProgressHandler(logging.Handler):
                 return
             name = step[len(LANDING_PREFIX):].replace("__", "/")
             rows = metadata.get("window_rows", metadata.get("dagster/row_count", 0))
-            days = {k[5:]: v for k, v in metadata.items() if k.startswith("days_") and v}
+            days = {k[5:]: v for k, v in metadata.items() if k.startswith("days_") and isinstance(v, int) and v}
             shown = ", ".join(f"{v:,} {k}" for k, v in sorted(days.items()))
             status = metadata.get("feed_status", "ok")
             flag = "" if status == "ok" else f"  [{status}]"

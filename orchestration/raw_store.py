@@ -27,7 +27,7 @@ MANIFEST_COLUMNS = {
 
 STATUS_TABLE = "raw._landing_status"
 STATUS_COLUMNS = {"provider": "VARCHAR", "dataset": "VARCHAR", "partition_date": "DATE", "status": "VARCHAR",
-                  "error": "VARCHAR", "landed_at": "TIMESTAMP"}
+                  "error": "VARCHAR", "landed_at": "TIMESTAMP", "as_of": "TIMESTAMP"}
 
 
 def raw_table(dataset: Dataset) -> str:
@@ -101,6 +101,9 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    if table == STATUS_TABLE:  # a warehouse from before a column was added gets it (null for old rows)
+        for name, kind in columns.items():
+            con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], frame: pd.DataFrame,
@@ -162,7 +165,7 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
             days = sorted(replaced)
             marks = ", ".join("?" * len(days))
             _replace(con, result.table, columns, frame, f"partition_date IN ({marks})", days)
-        _write_statuses(con, dataset, window, result.table, result.statuses)
+        _write_statuses(con, dataset, window, result.table, result.statuses, now)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -221,7 +224,7 @@ def skip(dataset: Dataset, window: Window, con: duckdb.DuckDBPyConnection, reaso
 
 
 def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, table: str,
-                    statuses: dict[date, tuple[str, str | None]]) -> None:
+                    statuses: dict[date, tuple[str, str | None]], as_of: datetime | None = None) -> None:
     """Record each day's outcome, except that a day the provider no longer serves (or a run skipped) but
     which holds rows from an earlier landing keeps that landing's status: the table describes what the raw
     table holds."""
@@ -233,15 +236,33 @@ def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Wi
         statuses = {day: outcome for day, outcome in statuses.items() if day not in kept}
     if not statuses:
         return
-    landed_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    landed_at = datetime.now(timezone.utc).replace(tzinfo=None)  # when the row was written (wall clock)
+    # as of when the provider was asked (the feeds' clock: pinned in a reproducible sample run)
+    as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None) if as_of and as_of.tzinfo else (as_of or landed_at)
     frame = pd.DataFrame([{"provider": dataset.provider.name, "dataset": dataset.name, "partition_date": day,
-                           "status": status, "error": error, "landed_at": landed_at}
+                           "status": status, "error": error, "landed_at": landed_at, "as_of": as_of}
                           for day, (status, error) in statuses.items()], columns=list(STATUS_COLUMNS))
     days = sorted(statuses)
     marks = ", ".join("?" * len(days))
     _replace(con, STATUS_TABLE, STATUS_COLUMNS, frame,
              f"provider = ? AND dataset = ? AND partition_date IN ({marks})",
              [dataset.provider.name, dataset.name, *days])
+
+
+def settled_days(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, settle_days: int) -> set[date]:
+    """Days of ``window`` whose outcome was asked for (``as_of``, the feeds' clock) at least ``settle_days``
+    after they ended: what a
+    provider serves for them no longer changes (late data and revisions arrive within the schedule's re-land
+    horizon; a day beyond a provider's history stays beyond it), so a run re-landing them would fetch the
+    same answer again for nothing. Failed and skipped days are never settled: they are retried."""
+    try:
+        rows = con.execute(f"SELECT partition_date FROM {STATUS_TABLE} WHERE provider = ? AND dataset = ? AND "
+                           "status IN ('landed', 'unavailable', 'no_rows') AND partition_date BETWEEN ? AND ? AND "
+                           "as_of >= partition_date + to_days(?)",
+                           [dataset.provider.name, dataset.name, window.start, window.end, 1 + settle_days]).fetchall()
+    except duckdb.CatalogException:
+        return set()
+    return {row[0] for row in rows}
 
 
 def landing_statuses(con: duckdb.DuckDBPyConnection, provider: str, dataset: str, start: date,

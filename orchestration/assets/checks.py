@@ -17,7 +17,7 @@ merely is not there (a feed that failed or never landed for the window) is a WAR
 mart shows the gap in its completeness.
 """
 
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from typing import Any
 
 import dagster as dg
@@ -26,8 +26,8 @@ import duckdb
 from orchestration import gates
 from orchestration.config import PARTITIONS_START, latest_complete_day
 from orchestration.feeds.base import Window as DayRange
-from orchestration.partitions import run_window
-from orchestration.raw_store import landing_statuses
+from orchestration.partitions import narrowed, run_window
+from orchestration.raw_store import STATUS_TABLE, landing_statuses
 from orchestration.resources import WarehouseResource
 
 Window = tuple[date, date]  # [start, end): start inclusive, end exclusive
@@ -44,10 +44,13 @@ def partition_window(context: dg.AssetCheckExecutionContext) -> Window | None:
         return None
     try:
         tw = context.partition_time_window
-        return tw.start.date(), tw.end.date()
+        start, end = tw.start.date(), tw.end.date()
     except Exception:  # not time-window partitions: fall back to ISO-date keys, end inclusive
         rng = context.partition_key_range
-        return date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]) + timedelta(days=1)
+        start, end = date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]) + timedelta(days=1)
+    # a landing run narrowed to some days of its months (window tags) is checked on those days
+    days = narrowed(DayRange(start, end - timedelta(days=1)), context.run.tags)
+    return (days.start, days.end + timedelta(days=1)) if days else (start, end)
 
 
 def tagged_window(context) -> Window:
@@ -117,13 +120,42 @@ def gate_check(
         if not partition_column:
             window = None
         elif recheck:
+            # the whole window, even where dbt rebuilds less: models rebuilt in full (market_daily) and the
+            # incremental ones' lookbacks read raw days before the rebuilt ones
             window = tagged_window(context)
         else:
             window = partition_window(context)
+            if landing and window:
+                window = landed_by_this_run(context, warehouse, landing, window)
+                if window is None:
+                    summary = f"{table}: every day of this run's window is settled (validated when it landed)"
+                    return dg.AssetCheckResult(passed=True, metadata={"table": table, "rows": 0},
+                                               description=summary)
         return evaluate(context, warehouse, name, table, suite, partition_column, window, landing=landing,
                         empty_blocks=not recheck)
 
     return _gate
+
+
+def landed_by_this_run(context, warehouse: WarehouseResource, landing: tuple[str, str],
+                       window: Window) -> Window | None:
+    """The part of ``window`` from the earliest day this run recorded an outcome for (the days before it are
+    settled: skipped by the landing and validated when they landed); None when it recorded none."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is None or record.create_timestamp is None:
+        return window
+    started = record.create_timestamp.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        with warehouse.connect(read_only=True) as con:
+            first, recorded = con.execute(
+                f"SELECT min(partition_date) FILTER (WHERE landed_at >= ?), count(*) FROM {STATUS_TABLE} "
+                "WHERE provider = ? AND dataset = ? AND partition_date >= ? AND partition_date < ?",
+                [started, *landing, window[0], window[1]]).fetchone()
+    except (duckdb.CatalogException, duckdb.IOException):
+        return window
+    if not recorded:
+        return window  # no outcome recorded at all: the gate says what is missing
+    return (first, window[1]) if first else None
 
 
 def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite: str,

@@ -5,8 +5,10 @@ from collections import Counter
 import dagster as dg
 
 from orchestration.feeds.base import Dataset
-from orchestration.partitions import DAILY, SINGLE_RUN, window_from_context
-from orchestration.raw_store import land, raw_columns, raw_table, skip
+from orchestration.config import latest_complete_day
+from orchestration.feeds.base import Window
+from orchestration.partitions import MONTHLY, RELAND_DAYS, RELAND_TAG, SINGLE_RUN, window_from_context
+from orchestration.raw_store import land, raw_columns, raw_table, settled_days, skip
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
 
@@ -15,12 +17,13 @@ def raw_asset_key(dataset: Dataset) -> dg.AssetKey:
 
 
 def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
-    """A daily-partitioned asset that lands ``dataset`` for the run's window into its raw table."""
+    """A monthly-partitioned asset that lands ``dataset`` for the run's days into its raw table (see
+    ``orchestration.partitions`` for why months, and how a run narrows to days)."""
     table = raw_table(dataset)
 
     @dg.asset(
         key=raw_asset_key(dataset),
-        partitions_def=DAILY,
+        partitions_def=MONTHLY,
         backfill_policy=SINGLE_RUN,
         group_name="raw",
         kinds={"python", "duckdb"},
@@ -30,7 +33,11 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
     )
     def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               feeds: FeedTransportResource) -> dg.MaterializeResult:
-        window = window_from_context(context)
+        window = window_from_context(context, latest_complete_day(feeds.now()))
+        if window is None:
+            context.log.info(f"{table}: no complete day in this run's partitions and window: nothing to land")
+            return dg.MaterializeResult(metadata={"window": "none", "feed_status": "nothing to land",
+                                                  "window_rows": 0})
         skipped = dataset.provider.missing_key_reason() if feeds.is_live else None
         if skipped:
             # a paid aggregator without its key: recorded and reported, the other feeds and the marts go on
@@ -41,9 +48,19 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                                                   "skipped_reason": skipped, "window_rows": 0})
         client = feeds.client(dataset.provider)
         with warehouse.connect() as con:
+            # days that landed long after they ended do not change any more: a re-run skips them, unless
+            # tagged leverage/reland=all (e.g. after a provider revised its history)
+            settled = set() if context.run.tags.get(RELAND_TAG) == "all" else settled_days(con, dataset, window,
+                                                                                          RELAND_DAYS)
+            pending = [day for day in window.days() if day not in settled]
+            if not pending:
+                context.log.info(f"{table}: all {len(settled)} days of {window} are settled: nothing to land")
+                return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "ok", "window_rows": 0,
+                                                      "days_settled": len(settled)})
+            todo = Window(pending[0], pending[-1])
             # One feed failing must not stop the others: the failure is recorded per day in
             # raw._landing_status, the raw gate reports it, the mart's completeness shows it.
-            result = land(dataset, window, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)
+            result = land(dataset, todo, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)
         error = str(result.error) if result.error else None
         if error:
             context.log.error(error)
@@ -51,16 +68,31 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         context.log.info(f"{table}: {result.rows} rows from {result.pages} payload(s) for {window}; "
                          f"days by status {dict(statuses)}")
         # A range run records this one result against every partition in it (Dagster has no per-partition
-        # results in a single-run backfill): a row count is per partition only when the window is one day.
-        rows = {"dagster/row_count": result.rows} if window.start == window.end else {"window_rows": result.rows}
+        # results in a single-run backfill), so the figures are the window's; the days that did not land
+        # are listed with their reason (raw._landing_status holds every day).
+        settled_outside = len([day for day in settled if not todo.start <= day <= todo.end])
         return dg.MaterializeResult(metadata={
-            **rows,
+            "window_rows": result.rows,
             "window": str(window),
+            "landed": str(todo),
+            **({"days_settled": settled_outside} if settled_outside else {}),
             "feed_status": "failed" if error else "ok",
             **({"error": error} if error else {}),
             **{f"days_{status}": n for status, n in sorted(statuses.items())},
+            **({"not_landed": dg.MetadataValue.md(days_not_landed(result.statuses))}
+               if set(statuses) - {"landed"} else {}),
             "pages": result.pages,
             "payload_bytes": result.payload_bytes,
         })
 
     return _land
+
+
+def days_not_landed(statuses: dict, limit: int = 62) -> str:
+    """A markdown table of the days that did not land (status and reason), oldest first."""
+    rows = [(day, status, reason) for day, (status, reason) in sorted(statuses.items()) if status != "landed"]
+    lines = ["| day | status | reason |", "|---|---|---|"]
+    lines += [f"| {day} | {status} | {(reason or '').replace('|', '/')[:200]} |" for day, status, reason in rows[:limit]]
+    if len(rows) > limit:
+        lines.append(f"| ... | | {len(rows) - limit} more days: see raw._landing_status |")
+    return "\n".join(lines)

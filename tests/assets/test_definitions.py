@@ -6,9 +6,9 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from orchestration.assets.dbt import dbt_build_args, dbt_vars
+from orchestration.assets.dbt import dbt_build_args, keep_partial_parse, run_window_sql
 from orchestration.feeds.base import Window
-from orchestration.partitions import DAILY, range_tags, window_tags
+from orchestration.partitions import MONTHLY, range_tags, window_tags
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
     assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.job.name == "land_feeds"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING  # refreshes as soon as a daemon runs
-    assert DAILY.start.date() == date(2021, 1, 1)
+    assert MONTHLY.start.date() == date(2021, 1, 1)
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(
             2024, 3, 2, 0, 30, tzinfo=timezone.utc))
@@ -59,8 +59,10 @@ def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
     # Tuesday 02-27's CFTC report is out on Friday 03-01: the run at 03-02 00:30 still covers 02-27
     assert range_tags(Window(date(2024, 2, 23), date(2024, 3, 1))).items() <= request.tags.items()
     assert request.run_key == "2024-03-01"
-    keys = DAILY.get_partition_keys_in_range(dg.PartitionKeyRange("2024-02-23", "2024-03-01"))
-    assert len(keys) == 8  # a valid range of the job's partitions
+    assert request.tags["leverage/window_start"] == "2024-02-23" and request.tags["leverage/window_end"] == "2024-03-01"
+    keys = MONTHLY.get_partition_keys_in_range(dg.PartitionKeyRange(
+        request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]))
+    assert keys == ["2024-02-01", "2024-03-01"]  # a valid range of the job's (monthly) partitions
     from orchestration.partitions import scheduled_window
 
     assert scheduled_window(date(2021, 1, 3)) == Window(date(2021, 1, 1), date(2021, 1, 3))  # not before the start
@@ -73,7 +75,7 @@ def test_jobs_split_partitioned_landing_from_unpartitioned_marts(defs):
     assert land_keys and all(k.startswith("raw/") for k in land_keys)
     assert {"leverage_condition", "published/marts", "stg_binance__funding"} <= mart_keys
     assert not land_keys & mart_keys
-    assert land.partitions_def == DAILY and marts.partitions_def is None
+    assert land.partitions_def == MONTHLY and marts.partitions_def is None
 
 
 def _sensor_requests(defs, tags, status=None):
@@ -91,17 +93,31 @@ def test_marts_follow_a_successful_landing_over_its_window(defs):
     request = _sensor_requests(defs, range_tags(Window(date(2024, 1, 2), date(2024, 2, 1))))
     assert isinstance(request, dg.RunRequest) and request.run_key == "landing-run"
     assert request.tags == window_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))
-    scheduled = _sensor_requests(defs, {"dagster/partition": "2024-02-15"})
-    assert scheduled.tags == window_tags(Window(date(2024, 2, 15), date(2024, 2, 15)))
+    from_ui = _sensor_requests(defs, {"dagster/partition": "2024-02-01"})  # one month launched from the UI
+    assert from_ui.tags == window_tags(Window(date(2024, 2, 1), date(2024, 2, 29)))
     assert isinstance(_sensor_requests(defs, {}), dg.SkipReason)
 
 
-def test_dbt_vars_and_args_are_built_from_the_window():
+def test_the_window_reaches_dbt_as_data_and_its_arguments_never_change(tmp_path):
+    import duckdb
+
     window = Window(date(2024, 1, 2), date(2024, 3, 1))
-    assert dbt_vars(window) == {"start_date": "2024-01-02", "end_date": "2024-03-01"}
-    assert dbt_build_args(window) == ["build", "--vars", '{"end_date": "2024-03-01", "start_date": "2024-01-02"}']
-    assert range_tags(window) == {"dagster/asset_partition_range_start": "2024-01-02",
-                                  "dagster/asset_partition_range_end": "2024-03-01"}
+    assert dbt_build_args() == ["build"]  # no --vars: partial parsing holds between runs
+    assert dbt_build_args(unit_tests=False) == ["build", "--exclude", "resource_type:unit_test"]
+    con = duckdb.connect()
+    for sql, params in run_window_sql(window) + run_window_sql(window):  # idempotent
+        con.execute(sql, params)
+    assert con.execute("select * from meta.run_window").fetchall() == [(date(2024, 1, 2), date(2024, 3, 1))]
+    for sql, params in run_window_sql(None):
+        con.execute(sql, params)
+    assert con.execute("select * from meta.run_window").fetchall() == [(None, None)]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "partial_parse.msgpack").write_bytes(b"state")
+    keep_partial_parse(tmp_path / "run", tmp_path / "target")
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"state"
+    assert range_tags(window) == {"dagster/asset_partition_range_start": "2024-01-01",
+                                  "dagster/asset_partition_range_end": "2024-03-01",
+                                  "leverage/window_start": "2024-01-02", "leverage/window_end": "2024-03-01"}
 
 
 def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
@@ -113,7 +129,29 @@ def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
     ctx = lambda tags: SimpleNamespace(run=SimpleNamespace(tags=tags))  # noqa: E731
     assert run_window(ctx(range_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))), default) == \
         Window(date(2024, 1, 2), date(2024, 2, 1))
-    assert run_window(ctx({"dagster/partition": "2024-02-15"}), default) == Window(date(2024, 2, 15), date(2024, 2, 15))
+    assert run_window(ctx({"dagster/partition": "2024-02-01"}), default) == Window(date(2024, 2, 1), date(2024, 2, 29))
+    assert run_window(ctx({"dagster/asset_partition_range_start": "2024-01-01",
+                           "dagster/asset_partition_range_end": "2024-02-01"}), default) == \
+        Window(date(2024, 1, 1), date(2024, 2, 29))
     assert run_window(ctx(window_tags(Window(date(2024, 1, 5), date(2024, 1, 9)))), default) == \
         Window(date(2024, 1, 5), date(2024, 1, 9))
     assert run_window(ctx({}), default) == default
+
+
+def test_a_landing_run_lands_the_days_of_its_months_narrowed_by_its_window_tags():
+    from types import SimpleNamespace
+
+    from orchestration.partitions import month_end, window_from_context
+
+    def ctx(start, end, tags=None):
+        return SimpleNamespace(partition_key_range=dg.PartitionKeyRange(start, end), run=SimpleNamespace(tags=tags or {}))
+
+    assert month_end(date(2024, 2, 10)) == date(2024, 2, 29) and month_end(date(2023, 12, 1)) == date(2023, 12, 31)
+    assert window_from_context(ctx("2024-02-01", "2024-02-01")) == Window(date(2024, 2, 1), date(2024, 2, 29))
+    # the month in progress lands up to the latest complete day
+    assert window_from_context(ctx("2024-02-01", "2024-03-01"), latest=date(2024, 3, 4)) == \
+        Window(date(2024, 2, 1), date(2024, 3, 4))
+    # a failed day re-run from the UI: its month, narrowed by the window tags
+    tags = window_tags(Window(date(2024, 2, 12), date(2024, 2, 12)))
+    assert window_from_context(ctx("2024-02-01", "2024-02-01", tags)) == Window(date(2024, 2, 12), date(2024, 2, 12))
+    assert window_from_context(ctx("2024-04-01", "2024-04-01"), latest=date(2024, 3, 4)) is None  # nothing complete

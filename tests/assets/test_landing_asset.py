@@ -5,8 +5,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from datetime import date
+
 from orchestration.assets.landing import landing_asset
 from orchestration.feeds import binance
+from orchestration.feeds.base import Window
+from orchestration.partitions import range_tags
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
 NOW = "2024-03-02T00:30:00+00:00"
@@ -23,22 +27,41 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
             for e in result.get_asset_materialization_events()}
 
 
-def test_one_day_reports_that_days_rows(resources, tmp_path):
+def test_one_month_lands_its_days_and_reports_them(resources, tmp_path):
     asset = landing_asset(binance.DATASETS["funding"])
-    result = dg.materialize([asset], partition_key="2024-02-20", resources=resources)
+    result = dg.materialize([asset], partition_key="2024-02-01", resources=resources)
     meta = _metadata(result)
-    assert list(meta) == ["2024-02-20"]
-    assert meta["2024-02-20"]["dagster/row_count"] == 3 and meta["2024-02-20"]["feed_status"] == "ok"
+    assert list(meta) == ["2024-02-01"]
+    assert meta["2024-02-01"]["window_rows"] == 29 * 3 and meta["2024-02-01"]["feed_status"] == "ok"
+    assert meta["2024-02-01"]["window"] == "2024-02-01..2024-02-29" and meta["2024-02-01"]["days_landed"] == 29
     con = duckdb.connect(str(tmp_path / "warehouse" / "leverage.duckdb"), read_only=True)
-    assert con.execute("SELECT count(*) FROM raw.binance__funding").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM raw.binance__funding").fetchone()[0] == 29 * 3
 
 
-def test_a_range_is_one_run_and_never_claims_the_windows_rows_for_a_day(resources):
+def test_a_range_is_one_run_narrowed_to_its_window_tags(resources):
+    """The schedule's shape: the months of its window, in one run, landing only the window's days."""
     asset = landing_asset(binance.DATASETS["funding"])
-    tags = {"dagster/asset_partition_range_start": "2024-02-01", "dagster/asset_partition_range_end": "2024-02-10"}
+    tags = {**range_tags(Window(date(2024, 1, 25), date(2024, 2, 10)))}
     result = dg.materialize([asset], tags=tags, resources=resources)
     meta = _metadata(result)
-    assert sorted(meta) == [f"2024-02-{d:02d}" for d in range(1, 11)]  # one materialization per partition
-    for day in meta.values():
-        assert "dagster/row_count" not in day and day["window_rows"] == 30
-        assert day["window"] == "2024-02-01..2024-02-10" and day["days_landed"] == 10
+    assert sorted(meta) == ["2024-01-01", "2024-02-01"]  # one materialization per month partition
+    for month in meta.values():
+        assert "dagster/row_count" not in month and month["window_rows"] == 17 * 3
+        assert month["window"] == "2024-01-25..2024-02-10" and month["days_landed"] == 17
+
+
+def test_the_month_in_progress_lands_its_complete_days_and_lists_days_that_did_not_land(resources):
+    asset = landing_asset(binance.DATASETS["open_interest"])  # the API serves 30 days, the archive the rest
+    result = dg.materialize([asset], partition_key="2024-03-01", resources=resources)
+    meta = _metadata(result)["2024-03-01"]
+    assert meta["window"] == "2024-03-01"  # sample clock 2024-03-02 00:30: only March 1 is complete
+    assert meta["days_landed"] == 1 and "not_landed" not in meta
+
+
+def test_days_not_landed_are_listed_with_their_reason():
+    from orchestration.assets.landing import days_not_landed
+
+    table = days_not_landed({date(2024, 2, 2): ("failed", "[okx/funding] HTTP 500 | boom"),
+                             date(2024, 2, 1): ("landed", None), date(2024, 2, 3): ("unavailable", None)})
+    assert table.splitlines()[2:] == ["| 2024-02-02 | failed | [okx/funding] HTTP 500 / boom |",
+                                      "| 2024-02-03 | unavailable |  |"]

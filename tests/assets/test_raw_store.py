@@ -148,3 +148,20 @@ def test_days_a_provider_no_longer_serves_keep_their_rows_and_status(tmp_path, c
     assert con.execute("SELECT landed_at FROM raw._landing_status WHERE partition_date = '2021-01-02'").fetchone() \
         == landed_at
     assert con.execute("SELECT count(*) FROM raw.binance__funding WHERE partition_date = '2021-01-02'").fetchone()[0] == 3
+
+
+def test_days_landed_long_after_they_ended_are_settled(con, tmp_path):
+    from orchestration.raw_store import STATUS_TABLE, settled_days
+
+    window = Window(date(2024, 2, 20), date(2024, 2, 29))
+    land(binance.Funding(), window, client(FundingServer()), tmp_path / "raw", con, NOW)
+    # asked as of 2024-03-02 00:30 (the feeds' clock, not the wall clock): only the days that had ended 8 days
+    # before (<= 2024-02-22) are settled
+    assert con.execute(f"SELECT DISTINCT as_of FROM {STATUS_TABLE}").fetchall() == [(datetime(2024, 3, 2, 0, 30),)]
+    assert settled_days(con, binance.Funding(), window, 8) == {date(2024, 2, 20), date(2024, 2, 21), date(2024, 2, 22)}
+    con.execute(f"UPDATE {STATUS_TABLE} SET as_of = TIMESTAMP '2025-01-01' WHERE provider = 'binance'")
+    assert settled_days(con, binance.Funding(), window, 8) == set(window.days())  # asked long after: all settled
+    con.execute(f"UPDATE {STATUS_TABLE} SET status = 'failed' WHERE partition_date = DATE '2024-02-21'")
+    assert date(2024, 2, 21) not in settled_days(con, binance.Funding(), window, 8)  # failed days are retried
+    con.execute(f"UPDATE {STATUS_TABLE} SET status = 'unavailable' WHERE partition_date = DATE '2024-02-21'")
+    assert date(2024, 2, 21) in settled_days(con, binance.Funding(), window, 8)  # beyond a provider's history

@@ -34,10 +34,11 @@ def configure(monkeypatch, warehouse: Path) -> None:
     monkeypatch.setenv("LC_SAMPLE_NOW", NOW)
 
 
-def materialize(window: Window, **overrides) -> dg.ExecuteInProcessResult:
+def materialize(window: Window, reland: bool = False, **overrides) -> dg.ExecuteInProcessResult:
+    """``reland``: fetch the days again even where they are settled (what these tests exercise)."""
     from orchestration.definitions import build_defs
 
-    return run(window, defs=build_defs(overrides or None), instance=dg.DagsterInstance.ephemeral())
+    return run(window, defs=build_defs(overrides or None), instance=dg.DagsterInstance.ephemeral(), reland=reland)
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -208,7 +209,7 @@ def test_rerunning_a_partition_leaves_identical_rows(copy):
                for t in ("binance__funding", "binance__open_interest", "binance__spot_klines")}
     queries["mart"] = "SELECT * FROM leverage_condition ORDER BY date"
     before = {name: rows(db, q) for name, q in queries.items()}
-    assert materialize(Window(date(2024, 2, 15), date(2024, 2, 15))).success
+    assert materialize(Window(date(2024, 2, 15), date(2024, 2, 15)), reland=True).success
     after = {name: rows(db, q) for name, q in queries.items()}
     for name in queries:
         assert after[name] == before[name], f"{name} changed after re-running 2024-02-15"
@@ -265,7 +266,7 @@ class CorruptFunding(RewritingFeeds):
 def test_corrupted_payload_fails_the_gate_stops_the_mart_and_keeps_the_snapshot(copy):
     published = copy / "published"
     snapshot = {p.name: sha(p) for p in published.iterdir()}
-    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 21)),
+    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 21)), reland=True,
                          feeds=CorruptFunding(mode="sample", sample_now=NOW))
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -291,7 +292,7 @@ class OpenInterestDown(RewritingFeeds):
 def test_a_failing_feed_is_reported_and_does_not_stop_the_others(copy):
     db = copy / "leverage.duckdb"
     oi_before = rows(db, "SELECT * FROM raw.binance__open_interest WHERE partition_date = '2024-02-20' ORDER BY ALL")
-    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 20)),
+    result = materialize(Window(date(2024, 2, 20), date(2024, 2, 20)), reland=True,
                          feeds=OpenInterestDown(mode="sample", sample_now=NOW))
     landed = {e.asset_key.to_user_string(): e.materialization.metadata
               for e in result.get_asset_materialization_events()}
@@ -330,7 +331,7 @@ def test_a_corrupt_payload_in_one_feed_lets_the_others_and_the_marts_through(cop
     day = "2024-01-20"  # older than 28 days at NOW: Binance OI comes from the daily metrics archive
     kept = {t: rows(db, f"SELECT * FROM raw.{t} WHERE partition_date = '{day}' ORDER BY ALL")
             for t in ("binance__open_interest", "okx__funding")}
-    result = materialize(Window(date(2024, 1, 20), date(2024, 1, 20)),
+    result = materialize(Window(date(2024, 1, 20), date(2024, 1, 20)), reland=True,
                          feeds=CorruptPayloads(mode="sample", sample_now=NOW))
     assert result.success  # landing reported the two feeds and went on; the marts were built and published
     landed = {e.asset_key.to_user_string(): e.materialization.metadata
@@ -436,9 +437,11 @@ def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(copy):
     (request,) = defs.resolve_schedule_def("daily_refresh").evaluate_tick(tick).run_requests
     landing = defs.resolve_job_def(LAND_JOB).execute_in_process(instance=instance, tags=request.tags)
     assert landing.success
-    landed = {(e.materialization.asset_key.to_user_string(), e.materialization.partition)
-              for e in landing.get_asset_materialization_events()}
-    assert ("raw/cftc__cme_open_interest", "2024-02-27") in landed and len(landed) == 8 * len(datasets())
+    landed = {(e.materialization.asset_key.to_user_string(), e.materialization.partition):
+              {k: v.value for k, v in e.materialization.metadata.items()} for e in landing.get_asset_materialization_events()}
+    # one materialization per landing asset and month partition (February and March), each landing the 8 days
+    assert len(landed) == 2 * len(datasets())
+    assert landed[("raw/cftc__cme_open_interest", "2024-02-01")]["window"] == "2024-02-23..2024-03-01"
     sensor = defs.resolve_sensor_def("build_marts_after_landing")
     context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
                                                  dagster_run=landing.dagster_run,
@@ -450,3 +453,20 @@ def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(copy):
     db = copy / "leverage.duckdb"
     assert rows(db, "SELECT count(*) FROM raw.deribit__open_interest WHERE partition_date = '2024-03-01'")[0][0] > 0
     assert rows(copy / "published" / "marts.duckdb", mart_sql) == before  # re-landing complete days changes nothing
+
+
+def test_rerunning_the_complete_window_lands_only_unsettled_days_and_changes_nothing(copy):
+    """make run again on a warehouse holding the window: settled days are skipped (asked as of 03-02, the days
+    up to 02-22 ended 8+ days before), the marts rebuild only from the first day landed again, same mart."""
+    mart_sql = "SELECT * FROM leverage_condition ORDER BY date"
+    before = rows(copy / "published" / "marts.duckdb", mart_sql)
+    result = materialize(WINDOW)
+    assert result.success
+    landed = {(e.asset_key.to_user_string(), e.materialization.partition):
+              {k: v.value for k, v in e.materialization.metadata.items()}
+              for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "raw"}
+    funding = landed[("raw/binance__funding", "2024-03-01")]
+    assert funding["landed"] == "2024-02-23..2024-03-01" and funding["days_settled"] == 52
+    assert rows(copy / "published" / "marts.duckdb", mart_sql) == before
+    builds = rows(copy / "leverage.duckdb", "SELECT start_date, end_date FROM meta.marts_builds")
+    assert builds == [(WINDOW.start, WINDOW.end)] * 2  # each publish covered the window
