@@ -107,6 +107,9 @@ def mart_frame(days: int = 10, start: str = "2024-03-01") -> pd.DataFrame:
             "exchange_balance_status": (["missing"] + ["agreed", "diverged", "single_source"] * n)[:n],
             "exchange_balance_source": "cryptoquant",
             "exchange_balance_breaks": [""] * (n - 1) + ["coinmetrics"],
+            "etf_net_flow_usd": [None, None] + [1.5e8] * max(0, n - 2),  # a weekend first: no flow
+            "etf_net_flow_5d_usd": 6.0e8,
+            "etf_flow_status": (["no_trading", "no_trading"] + ["agreed", "diverged", "single_source"] * n)[:n],
             "funding_8h_oi_weighted": 0.0001,
             "funding_p90_trailing_365d": [None] * (n // 2) + [0.0003] * (n - n // 2),
             "conditions_met": [0, 1, 2, 3, 3, 0, 1, 2, 0, 1][:n] + [0] * max(0, n - 10),

@@ -79,6 +79,7 @@ def mart(days: int = 40) -> pd.DataFrame:
         "funding_check_status": "agreed", "liq_check_status": "agreed", "stablecoin_supply_usd": 1.6e11,
         "stablecoin_supply_change_7d": 0.004, "exchange_balance_btc": 2.9e6, "exchange_balance_change_7d": -0.002,
         "exchange_balance_status": "agreed", "exchange_balance_source": "cryptoquant", "exchange_balance_breaks": "",
+        "etf_net_flow_usd": 1.5e8, "etf_net_flow_5d_usd": 6e8, "etf_flow_status": "agreed",
         "funding_8h_oi_weighted": 0.0004 * _wiggle(n, 8, 0.3), "funding_p90_trailing_365d": 0.0006,
         "conditions_met": 1, "conditions_evaluated": 3, "leverage_condition_score": 40.0, "regime": "neutral",
         "position_size_multiplier": 1.0, "data_completeness": 1.0,
