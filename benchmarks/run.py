@@ -130,6 +130,9 @@ def dbt_costs(target_root: Path, top: int = 8) -> dict:
 
 
 def main() -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")  # Dagster's beta notices on importing the definitions here
     from orchestration.assets.dbt import DBT_PROJECT, dbt_executable
     from orchestration.config import latest_complete_day
 
