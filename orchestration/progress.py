@@ -109,11 +109,11 @@ class ProgressHandler(logging.Handler):
             shown = ", ".join(f"{v:,} {k}" for k, v in sorted(days.items()))
             status = metadata.get("feed_status", "ok")
             flag = "" if status == "ok" else f"  [{status}]"
-            self.landed[step] = f"  {name:<32} {rows:>10,} rows  {(shown or '-') + flag:<40}"
+            self.landed[step] = f"  {name:<36} {rows:>10,} rows  {(shown or '-') + flag:<40}"
         elif step == "dbt_models":
             self.dbt_models += 1
         else:
-            self.say(f"  {materialization.asset_key.to_user_string():<34} done ({self._elapsed(step)})")
+            self.say(f"  {materialization.asset_key.to_user_string():<38} done ({self._elapsed(step)})")
 
     def _checked(self, step: str, event) -> None:
         evaluation = event.event_specific_data
