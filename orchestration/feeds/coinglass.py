@@ -36,7 +36,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (MS_RANGE, S_RANGE, Dataset, Row, Window, cli, epoch_ms, field, html_summary,
+from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, cli, epoch_ms, field, html_summary,
                                       integer, load_json, looks_html, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
@@ -51,7 +51,6 @@ HEATMAP_MODEL = "model2"
 HEATMAP_RANGE = "3d"
 SNAPSHOT_GRACE = timedelta(hours=6)  # a day's heatmap snapshot: taken in [day end, day end + 6 h)
 PLAN_HINT = "API key missing/invalid or plan does not include this endpoint/interval"
-EPOCH = datetime(1970, 1, 1)
 # plausible epoch instants: 2009-01-01 .. 2100-01-01 (the two ranges cannot overlap)
 
 
