@@ -90,7 +90,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
         resources={**{
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),
-                                           sample_now=_env("LC_SAMPLE_NOW", "")),
+                                           sample_now=_env("LC_SAMPLE_NOW", ""),
+                                           recorded_dir=_env("LC_RECORDED_DIR", str(config.recorded_dir))),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
                                   dbt_executable=dbt_executable()),
         }, **(resource_overrides or {})},

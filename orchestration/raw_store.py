@@ -134,10 +134,13 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
     # a weekly feed reads (and replaces) lookback_days before the window; statuses cover the window only
     read = dataset.fetch_window(window)
     replaced = set(dataset.servable_days(read, now))
+    held = days_held(client, dataset)
+    if held is not None:  # recorded history: a day nothing was recorded for is unavailable, never asked for
+        replaced &= held
     servable = {day for day in replaced if day >= window.start}
     error: FeedError | None = None
     try:
-        pages = fetch(client, dataset, read, now, on_page=store)
+        pages = fetch(client, dataset, read, now, on_page=store) if replaced else []
         frame = rows_frame(dataset, read, pages, store.sha_by_page)
     except WarehouseFault:
         raise
@@ -177,6 +180,13 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
     if error is not None and raise_on_error:
         raise error
     return result
+
+
+def days_held(client: FeedClient, dataset: Dataset) -> frozenset[date] | None:
+    """The days a transport holds for ``dataset`` when it knows (the recorded world), else None (a provider
+    is asked and answers for itself)."""
+    holds = getattr(client.transport, "days_held", None)
+    return None if holds is None else holds(dataset.provider.name, dataset.name)
 
 
 def as_feed_error(dataset: Dataset, exc: BaseException) -> FeedError:
@@ -260,6 +270,17 @@ def settled_days(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Windo
                            "status IN ('landed', 'unavailable', 'no_rows') AND partition_date BETWEEN ? AND ? AND "
                            "as_of >= partition_date + to_days(?)",
                            [dataset.provider.name, dataset.name, window.start, window.end, 1 + settle_days]).fetchall()
+    except duckdb.CatalogException:
+        return set()
+    return {row[0] for row in rows}
+
+
+def days_with_status(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window) -> set[date]:
+    """Days of ``window`` that any landing has recorded an outcome for."""
+    try:
+        rows = con.execute(f"SELECT DISTINCT partition_date FROM {STATUS_TABLE} WHERE provider = ? AND dataset = ? "
+                           "AND partition_date BETWEEN ? AND ?",
+                           [dataset.provider.name, dataset.name, window.start, window.end]).fetchall()
     except duckdb.CatalogException:
         return set()
     return {row[0] for row in rows}

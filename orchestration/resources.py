@@ -55,18 +55,20 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class FeedTransportResource(dg.ConfigurableResource):
-    """Where feed requests go: ``sample`` (in-process sample world, offline) or ``live`` (real HTTP).
+    """Where feed requests go: ``sample`` (in-process sample world, offline), ``recorded`` (in-process, the
+    real recorded series of ``recorded_dir``, offline) or ``live`` (real HTTP).
 
-    ``sample_now`` pins the sample world's clock (ISO timestamp) so tests are reproducible; empty means
+    ``sample_now`` pins the offline worlds' clock (ISO timestamp) so tests are reproducible; empty means
     the real current time.
     """
 
     mode: str = "sample"
     sample_now: str = ""
+    recorded_dir: str = ""
 
     def now(self) -> datetime:
-        """The clock feeds are read against: pinned in sample mode if ``sample_now`` is set."""
-        if self.mode == "sample" and self.sample_now:
+        """The clock feeds are read against: pinned in the offline modes if ``sample_now`` is set."""
+        if self.mode != "live" and self.sample_now:
             pinned = datetime.fromisoformat(self.sample_now)
             return pinned if pinned.tzinfo else pinned.replace(tzinfo=timezone.utc)
         return datetime.now(timezone.utc)
@@ -74,8 +76,14 @@ class FeedTransportResource(dg.ConfigurableResource):
     def transport(self) -> Transport:
         if self.mode == "live":
             return LiveTransport()
+        if self.mode == "recorded":
+            from orchestration.config import recorded_dir
+            from orchestration.recorded.transport import RecordedTransport
+            from orchestration.recorded.world import recorded_world
+
+            return RecordedTransport(recorded_world(self.recorded_dir or str(recorded_dir())), now=self.now())
         if self.mode != "sample":
-            raise ValueError(f"unknown feed mode {self.mode!r}: expected 'sample' or 'live'")
+            raise ValueError(f"unknown feed mode {self.mode!r}: expected 'sample', 'recorded' or 'live'")
         from orchestration.sample.transport import SampleTransport
 
         return SampleTransport(now=self.now())

@@ -8,8 +8,9 @@ from orchestration.feeds.base import Dataset
 from orchestration.config import latest_complete_day
 from orchestration.feeds.base import Window
 from orchestration.partitions import MONTHLY, RELAND_DAYS, RELAND_TAG, SINGLE_RUN, window_from_context
-from orchestration.raw_store import land, raw_columns, raw_table, settled_days, skip
+from orchestration.raw_store import days_with_status, land, raw_columns, raw_table, settled_days, skip
 from orchestration.resources import FeedTransportResource, WarehouseResource
+from orchestration.trailing import trailing_window
 
 
 def raw_asset_key(dataset: Dataset) -> dg.AssetKey:
@@ -58,6 +59,13 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "ok", "window_rows": 0,
                                                       "days_settled": len(settled)})
             todo = Window(pending[0], pending[-1])
+            # the days the models' trailing windows read before the window, once (orchestration.trailing)
+            history = trailing_window(dataset, todo.start)
+            if history is not None:
+                known = days_with_status(con, dataset, history)
+                unknown = [day for day in history.days() if day not in known]
+                if unknown:
+                    todo = Window(unknown[0], todo.end)
             # One feed failing must not stop the others: the failure is recorded per day in
             # raw._landing_status, the raw gate reports it, the mart's completeness shows it.
             result = land(dataset, todo, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)

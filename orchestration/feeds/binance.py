@@ -210,6 +210,8 @@ class SpotKlines(BinanceDataset):
     interval = "1h"
     _fields = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
                "taker_buy_base", "taker_buy_quote")
+    # null where a recorded history kept OHLCV only (never filled in): the models read OHLC and base volume
+    _optional = ("quote_volume", "trades", "taker_buy_base", "taker_buy_quote")
 
     def _request(self, start_ms: int, end_ms: int) -> HttpRequest:
         return HttpRequest("GET", f"{SPOT_API}/api/v3/klines",
@@ -234,7 +236,7 @@ class SpotKlines(BinanceDataset):
             row: Row = {"symbol": SYMBOL, "interval": self.interval}
             for name in self._fields:
                 convert = from_ms if name.endswith("_time") else integer if name == "trades" else number
-                row[name] = field(self, named, name, convert, where=where)
+                row[name] = field(self, named, name, convert, where=where, optional=name in self._optional)
             rows.append(row)
         return rows
 

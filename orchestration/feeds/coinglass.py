@@ -193,8 +193,10 @@ class OhlcHistory(History):
     unit: str  # column suffix
 
     def values(self, record, where):
+        """The close is required; open/high/low may be absent (null): recorded daily exports of CoinGlass kept
+        the close only, and the models read the close."""
         return {"symbol": SYMBOL, "time": self.bar_time(record, where), "interval": INTERVAL,
-                **{f"{k}_{self.unit}": field(self, record, k, number, where=where)
+                **{f"{k}_{self.unit}": field(self, record, k, number, where=where, optional=k != "close")
                    for k in ("open", "high", "low", "close")}}
 
 

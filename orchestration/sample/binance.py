@@ -109,7 +109,8 @@ class BinanceLens(Lens):
         times, rate, mark = self.funding_events
         end = now_ms if end is None else min(end, now_ms)
         rows = [{"symbol": symbol, "fundingTime": int(times[i]), "fundingRate": f8(rate[i]),
-                 "markPrice": f8(mark[i])} for i in window(times, start, end, limit)]
+                 "markPrice": f8(mark[i]) if np.isfinite(mark[i]) else ""}  # "" as Binance serves old rows
+                for i in window(times, start, end, limit)]
         return json_response(rows)
 
     # -- open interest ------------------------------------------------------------------------------
@@ -194,10 +195,16 @@ class BinanceLens(Lens):
         limit = self.limit(params, 500, 1000)
         end = now_ms if end is None else min(end, now_ms)
         opens = np.arange(START_MS, min(end, START_MS + N_HOURS * HOUR_MS - 1) + 1, step, dtype=np.int64)
+        opens = self.existing_bars(opens, step)
         opens = opens[window(opens, start, None, limit)]
         if len(opens) == 0:
             return json_response([])
         return json_response(self._klines(opens, step, now_ms))
+
+    def existing_bars(self, opens: np.ndarray, step: int) -> np.ndarray:
+        """The bars Binance has among ``opens`` (a page holds the first ``limit`` that exist): all of them in
+        the sample world, which never halts trading."""
+        return opens
 
     @cached_property
     def _hours(self) -> dict[str, np.ndarray]:

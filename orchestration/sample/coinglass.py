@@ -128,17 +128,8 @@ class CoinglassLens(Lens):
     def bars(self, params: Mapping[str, str], now_ms: int, missing=None) -> tuple[np.ndarray, int]:
         """(world-hour index of each served bar's start, bar length in hours) for the request; ``missing``
         flags bar starts the history lacks (outage days; bars of a day or less only)."""
-        self.symbol(params)
-        interval = params.get("interval")
-        if not interval:
-            raise fail("400", "interval is required")
-        if interval in PLAN_LIMITED:
-            raise plan_error(f"interval {interval}")
-        if interval not in INTERVAL_HOURS:
-            raise fail("400", f"interval {interval} is invalid")
-        step = INTERVAL_HOURS[interval]
-        start, end = self.int_param(params, "start_time"), self.int_param(params, "end_time")
-        limit = max(1, min(self.int_param(params, "limit", LIMIT_MAX), LIMIT_MAX))
+        step, start, end, limit = self.history_params(params)
+        interval = params["interval"]
         offset = WEEK_OFFSET_H if interval == "1w" else 0
         first_h = max(HISTORY_START_MS, START_MS) // HOUR_MS
         last_h = min(now_ms, START_MS + (N_HOURS - step) * HOUR_MS) // HOUR_MS  # bars begun by now
@@ -148,6 +139,29 @@ class CoinglassLens(Lens):
             times = times[~missing(times)]
         picked = times[window(times, start, end, limit)]
         return (picked - START_MS) // HOUR_MS, step
+
+    def history_params(self, params: Mapping[str, str]) -> tuple[int, int | None, int | None, int]:
+        """(bar hours, start_time, end_time, limit) of a history request, its errors in CoinGlass's words."""
+        self.symbol(params)
+        interval = params.get("interval")
+        if not interval:
+            raise fail("400", "interval is required")
+        if interval in PLAN_LIMITED:
+            raise plan_error(f"interval {interval}")
+        if interval not in INTERVAL_HOURS:
+            raise fail("400", f"interval {interval} is invalid")
+        start, end = self.int_param(params, "start_time"), self.int_param(params, "end_time")
+        limit = max(1, min(self.int_param(params, "limit", LIMIT_MAX), LIMIT_MAX))
+        return INTERVAL_HOURS[interval], start, end, limit
+
+    def liquidation_venues(self, params: Mapping[str, str]) -> frozenset:
+        names = [n.strip() for n in params.get("exchange_list", "").split(",") if n.strip()]
+        if not names:
+            raise fail("400", "exchange_list is required")
+        unknown = [n for n in names if n not in EXCHANGES]
+        if unknown:
+            raise fail("400", f"exchange {unknown[0]} is not supported")
+        return frozenset(EXCHANGES[n] for n in names)
 
     @staticmethod
     def _ohlc(values: np.ndarray, starts: np.ndarray, width: int, last: int) -> tuple[np.ndarray, ...]:
@@ -238,13 +252,7 @@ class CoinglassLens(Lens):
         return cached
 
     def liquidation_history(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
-        names = [n.strip() for n in params.get("exchange_list", "").split(",") if n.strip()]
-        if not names:
-            raise fail("400", "exchange_list is required")
-        unknown = [n for n in names if n not in EXCHANGES]
-        if unknown:
-            raise fail("400", f"exchange {unknown[0]} is not supported")
-        venues = frozenset(EXCHANGES[n] for n in names)
+        venues = self.liquidation_venues(params)
         starts, step = self.bars(params, now_ms, missing=self.outage)
         edges = START_MS + np.arange(N_HOURS + 1, dtype=np.int64) * HOUR_MS
         bar_start = START_MS + starts * HOUR_MS

@@ -41,6 +41,7 @@ def bad(message: str) -> LensError:
 
 class CryptoquantLens(DailyLens):
     hosts = (HOST,)
+    fields = SERIES  # path -> what its rows carry
 
     def __init__(self, world: SampleWorld):
         super().__init__(world)
@@ -67,7 +68,7 @@ class CryptoquantLens(DailyLens):
         return int(moment.timestamp()) * 1000
 
     def series(self, params: Mapping[str, str], now_ms: int, match) -> HttpResponse:
-        fields = SERIES.get(match["path"])
+        fields = self.fields.get(match["path"])
         if fields is None:
             raise LensError(status(404, f"Not Found: {match['path']}"))
         if params.get("exchange") != "all_exchange":

@@ -279,7 +279,7 @@ class DailyLens(Lens):
 
     def __init__(self, world: SampleWorld):
         super().__init__(world)
-        self.daily = onchain(world)
+        self.daily = world.daily
 
     def column(self, name: str) -> np.ndarray:
         return self.daily[name].to_numpy()

@@ -192,6 +192,14 @@ class SampleWorld:
     hourly: pd.DataFrame
     cascades: tuple[Cascade, ...] = field(default=())
 
+    @property
+    def daily(self) -> pd.DataFrame:
+        """The daily on-chain and stablecoin frame derived from this market (``sample.onchain``), one row per
+        UTC day from 2020-01-01: what the daily lenses (Glassnode, CryptoQuant, CoinMetrics, DefiLlama) read."""
+        from orchestration.sample.onchain import onchain  # derived from this module's market: imported late
+
+        return onchain(self)
+
     # -- instants ---------------------------------------------------------------------------------
     def _boundaries(self, column: str) -> np.ndarray:
         """Values at hour boundaries k = 0..N (boundary k is the end of hour k-1)."""
