@@ -72,22 +72,29 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         error = str(result.error) if result.error else None
         if error:
             context.log.error(error)
-        statuses = Counter(status for status, _ in result.statuses.values())
-        context.log.info(f"{table}: {result.rows} rows from {result.pages} payload(s) for {window}; "
-                         f"days by status {dict(statuses)}")
+        # the figures are the window's; trailing days read before it are counted apart
+        own = {day: outcome for day, outcome in result.statuses.items() if day >= window.start}
+        trailing = {day: n for day, n in result.rows_per_day.items() if day < window.start}
+        window_rows = result.rows - sum(trailing.values())
+        statuses = Counter(status for status, _ in own.values())
+        context.log.info(f"{table}: {window_rows} rows from {result.pages} payload(s) for {window}; "
+                         f"days by status {dict(statuses)}"
+                         + (f"; {sum(trailing.values())} rows on {len(trailing)} trailing days before it"
+                            if trailing else ""))
         # A range run records this one result against every partition in it (Dagster has no per-partition
         # results in a single-run backfill), so the figures are the window's; the days that did not land
         # are listed with their reason (raw._landing_status holds every day).
         settled_outside = len([day for day in settled if not todo.start <= day <= todo.end])
         return dg.MaterializeResult(metadata={
-            "window_rows": result.rows,
+            "window_rows": window_rows,
             "window": str(window),
             "landed": str(todo),
+            **({"trailing_days": len(trailing), "trailing_rows": sum(trailing.values())} if trailing else {}),
             **({"days_settled": settled_outside} if settled_outside else {}),
             "feed_status": "failed" if error else "ok",
             **({"error": error} if error else {}),
             **{f"days_{status}": n for status, n in sorted(statuses.items())},
-            **({"not_landed": dg.MetadataValue.md(days_not_landed(result.statuses))}
+            **({"not_landed": dg.MetadataValue.md(days_not_landed(own))}
                if set(statuses) - {"landed"} else {}),
             "pages": result.pages,
             "payload_bytes": result.payload_bytes,
