@@ -9,10 +9,20 @@
     - oi_index_usd, a LIKE-FOR-LIKE chain-linked index: the day-over-day link is computed only over the venues
       present on both D-1 and D, so a venue appearing (OKX at its 180-day history limit, Deribit's recent days)
       or missing for a day moves the index by nothing; scaled to the first day's total;
+    - where no venue's own OI (nor the aggregator's per-venue series) exists for a day, total OI is CoinGlass's
+      ALL-EXCHANGE aggregate (oi_source 'coinglass_all_exchanges'): it counts CME and venues the project does
+      not land, so oi_usd_crypto_native / oi_usd_cme stay null (unknown, not invented). The index's link on
+      such a day is the aggregate's own day-over-day ratio (oi_link_source), so a switch between the venues
+      and the aggregate is never read as a move in OI; with neither comparable on both days the link is 1;
+    - a STALE provider day (the aggregate repeating the day before exactly: CoinGlass's daily export repeats
+      2022-11-07 on 2022-11-08) is not an observation: the day carries the last observed value (oi_source
+      '..._carried'), its link is 1, the next observed day links to the last observed one, and stale_sources
+      names it;
     - data_completeness over the (venue, dataset) pairs expected that day.
   Small (one row a day): rebuilt in full each run from all history up to end_date (no lower bound).
 -#}
 {%- set expected_days = var('completeness_expected_days') | int -%}
+{%- set carry = var('oi_carry_forward_days') | int -%}
 
 with
 
@@ -40,6 +50,21 @@ spot as (
 aggregator_oi as (
 
     select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
+    where {{ window_filter('date', none) }} and oi_usd is not null
+
+),
+
+-- CoinGlass's all-exchange OI, the fallback where no venue is observed; a day equal to the day before it
+-- exactly is stale (a provider forward-fill), not a day without change
+aggregate_oi as (
+
+    select
+        date,
+        oi_usd,
+        coalesce(oi_usd = lag(oi_usd) over (order by date) and lag(date) over (order by date) = date - 1, false)
+            as is_stale
+
+    from {{ ref('stg_coinglass__oi_aggregated') }}
     where {{ window_filter('date', none) }} and oi_usd is not null
 
 ),
@@ -152,19 +177,6 @@ oi_daily as (
 
 ),
 
-oi_indexed as (
-
-    select
-        *,
-        first_value(oi_usd_total) over running
-            * exp(sum(ln(greatest(oi_link, 1e-12))) over running - first_value(ln(greatest(oi_link, 1e-12))) over running)
-            as oi_index_raw
-
-    from oi_daily
-    window running as (order by date rows between unbounded preceding and current row)
-
-),
-
 funding_daily as (
 
     select
@@ -196,6 +208,80 @@ all_days as (
     select date from presence
     union
     select date from oi_daily
+    union
+    select date from aggregate_oi
+
+),
+
+-- per day: the aggregate observed that day (stale days are none), and the last one observed before and up to it
+aggregate_daily as (
+
+    select
+        d.date,
+        a.oi_usd,
+        coalesce(a.is_stale, false) as is_stale,
+        last_value(case when not a.is_stale then a.oi_usd end ignore nulls) over before_today as prev_oi_usd,
+        last_value(case when not a.is_stale then a.date end ignore nulls) over before_today as prev_date,
+        last_value(case when not a.is_stale then a.oi_usd end ignore nulls) over up_to_today as last_oi_usd,
+        last_value(case when not a.is_stale then a.date end ignore nulls) over up_to_today as last_date
+
+    from all_days as d
+    left join aggregate_oi as a on a.date = d.date
+    window
+        before_today as (order by d.date rows between unbounded preceding and 1 preceding),
+        up_to_today as (order by d.date rows between unbounded preceding and current row)
+
+),
+
+-- the venues' total where any venue is observed, else the all-exchange aggregate; one like-for-like link
+oi_combined as (
+
+    select
+        d.date,
+        o.oi_usd_crypto_native,
+        o.oi_usd_cme,
+        o.oi_venues_linked,
+        o.oi_venues_present,
+        o.oi_venues_carried,
+        o.oi_venues_from_aggregator,
+        case
+            when o.oi_usd_total is not null then 'venues'
+            when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
+            when d.date - a.last_date <= {{ carry }} then 'coinglass_all_exchanges_carried'
+        end as oi_source,
+        coalesce(o.oi_usd_total,
+            case when not a.is_stale then a.oi_usd end,
+            case when d.date - a.last_date <= {{ carry }} then a.last_oi_usd end) as oi_usd_total,
+        case
+            when o.oi_venues_linked > 0 then 'venues'
+            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
+                then 'coinglass_all_exchanges'
+            else 'none'
+        end as oi_link_source,
+        case
+            when o.oi_venues_linked > 0 then o.oi_link
+            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
+                then a.oi_usd / nullif(a.prev_oi_usd, 0)
+            else 1.0
+        end as oi_link,
+        case when a.is_stale then 'coinglass_oi' else '' end as stale_sources
+
+    from all_days as d
+    left join oi_daily as o on o.date = d.date
+    left join aggregate_daily as a on a.date = d.date
+
+),
+
+oi_indexed as (
+
+    select
+        *,
+        first_value(oi_usd_total ignore nulls) over running
+            * exp(sum(ln(greatest(oi_link, 1e-12))) over running - first_value(ln(greatest(oi_link, 1e-12))) over running)
+            as oi_index_raw
+
+    from oi_combined
+    window running as (order by date rows between unbounded preceding and current row)
 
 ),
 
@@ -244,6 +330,9 @@ final as (
         cast(coalesce(o.oi_venues_present, '') as varchar) as oi_venues_present,
         cast(coalesce(o.oi_venues_carried, '') as varchar) as oi_venues_carried,
         cast(coalesce(o.oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,
+        cast(o.oi_source as varchar) as oi_source,
+        cast(o.oi_link_source as varchar) as oi_link_source,
+        cast(o.stale_sources as varchar) as stale_sources,
         cast(coalesce(f.funding_venues_present, '') as varchar) as funding_venues_present,
         cast(array_to_string(list_sort(list_transform(coalesce(c.present, []),
             lambda x: case when x = 'binance_spot' then 'binance' else x end).list_distinct()), ',') as varchar)

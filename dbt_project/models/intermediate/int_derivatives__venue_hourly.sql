@@ -9,7 +9,11 @@
 
 {#- inputs are read from before start_date so the carried-forward funding rate and OI are as in a full build -#}
 {%- set carry_hours = var('funding_carry_forward_max_hours') | int -%}
-{%- set lookback_days = (carry_hours / 24) | round(0, 'ceil') | int + 2 -%}
+{#- the first build keeps every landed hour, the trailing history before the window included (landing reads it,
+    orchestration/trailing.py), so the consumers' trailing windows (the 365-day funding P90, the clusters' 30
+    days) hold on the window's first day; later builds replace the window only -#}
+{%- set lookback_days = (carry_hours / 24) | round(0, 'ceil') | int + 2 if is_incremental() else none -%}
+{%- set output_lookback = 0 if is_incremental() else none -%}
 {%- set venues = ['binance', 'okx', 'bybit', 'deribit', 'dydx'] -%}
 
 with
@@ -163,7 +167,7 @@ final as (
         cast(2 as integer) as observations_expected
 
     from limited
-    where {{ window_filter('hour') }}
+    where {{ window_filter('hour', output_lookback) }}
 
 )
 
