@@ -81,3 +81,19 @@ def test_the_real_flushes_show_in_the_mart(built):
     assert 2.5e9 < liq[0][0] < 3.5e9  # Binance + OKX + Bybit, BTC only: ~3 bn (the ~10 bn headline is all coins)
     price = query(mart, "select price_close_usd from leverage_condition where date = date '2021-05-19'")[0][0]
     assert price == pytest.approx(36690.09, abs=0.01)  # Binance's real 2021-05-19 close
+
+
+def test_total_oi_comes_from_the_aggregate_and_every_condition_is_evaluated(built):
+    """No venue OI was recorded for 2021: total OI is CoinGlass's all-exchange aggregate, named; the OI index
+    reads its own changes (the -28 % of 2021-05-19), and the three conditions are evaluated on every day."""
+    warehouse, _ = built
+    mart = warehouse / "published" / "marts.duckdb"
+    assert query(mart, "select distinct oi_source, liq_cluster_oi_grain from leverage_condition") == [
+        ("coinglass_all_exchanges", "1d")]
+    assert query(mart, "select count(oi_at_local_high), count(funding_sustained_above_p90), "
+                       "count(liq_clusters_dense), count(oi_usd_crypto_native) from leverage_condition") == [
+        (61, 61, 61, 0)]  # the aggregate's crypto-native part is unknown, not invented
+    change = query(mart, "select oi_change_1d from leverage_condition where date = date '2021-05-19'")[0][0]
+    assert change == pytest.approx(12493364737.0 / 17409454454.0 - 1, abs=1e-9)
+    assert query(mart, "select count(*) from leverage_condition where data_completeness < 1 "
+                       "and sources_present like '%coinglass%'") == [(61,)]

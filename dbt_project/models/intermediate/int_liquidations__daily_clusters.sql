@@ -22,6 +22,12 @@
        of the same venues' OI at D 23:00 makes it comparable across coverage, and the USD figure is that
        share of the day's crypto-native OI (venues without hourly OI, e.g. Deribit, are counted at the
        same density).
+  OI grain: the venues' hourly OI where it exists ('1h'); on a day without it, the all-exchange aggregate's day
+  end ('1d': one entry a day at 23:00, from the change since the last observed day end; its share is of the
+  all-exchange OI). What the coarser grain changes: intraday build-ups that are flushed within the day leave no
+  position (only the net daily change opens any), every entry of the day sits at one price (the 23:00 close)
+  rather than spread over the day's range, and a fall in OI retires positions once a day; retirement by price
+  still reads every hourly kline. 4-hourly OI is not landed (the CoinGlass connector asks for daily bars).
   Dense: share of OI strictly above liq_cluster_dense_share. Where a CoinGlass heatmap was landed for D, its
   notional within the band is shown beside the estimate (it is a snapshot, so only for the days a run caught).
   Incremental over the run window, reading liq_cluster_lookback_days + 1 days before it.
@@ -79,6 +85,45 @@ klines as (
 
 ),
 
+-- the coarser grain: on a day no venue has hourly OI (recorded history before per-venue OI exists), the
+-- all-exchange aggregate's day-end OI (CoinGlass, USD, in BTC at the day's close) gives ONE flow, the change
+-- since the last observed day end, entered at the day's last hour (23:00) at the price then; a stale day
+-- (the value of the day before repeated) is no observation
+aggregate_day_ends as (
+
+    select
+        a.date,
+        a.oi_usd / k.close_usd as oi_btc,
+        a.oi_usd = lag(a.oi_usd) over (order by a.date) as is_stale
+
+    from {{ ref('stg_coinglass__oi_aggregated') }} as a
+    inner join klines as k on k.hour = cast(a.date as timestamp) + interval 23 hour
+    where {{ window_filter('date', lookback + 1) }} and a.oi_usd is not null
+
+),
+
+aggregate_flows as (
+
+    select
+        cast(date as timestamp) + interval 23 hour as hour,
+        oi_btc - lag(oi_btc) over (order by date) as d_oi_btc,
+        lag(oi_btc) over (order by date) as prev_oi_btc,
+        oi_btc
+
+    from aggregate_day_ends
+    where not coalesce(is_stale, false)
+
+),
+
+flows_by_grain as (
+
+    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1h' as oi_grain from flows
+    union all
+    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1d' as oi_grain from aggregate_flows
+    where cast(hour as date) not in (select distinct cast(hour as date) from venue_oi)
+
+),
+
 funding as (
 
     select hour, funding_8h_oi_weighted
@@ -101,11 +146,12 @@ hourly as (
         greatest(coalesce(f.d_oi_btc, 0), 0) as opened_btc,
         ln(1 - least(greatest(coalesce(-f.d_oi_btc / nullif(f.prev_oi_btc, 0), 0), 0), 0.999999)) as log_kept,
         f.oi_btc,
+        f.oi_grain,
         0.5 + 0.25 * tanh(coalesce(u.funding_8h_oi_weighted, 0) / {{ var('liq_long_share_funding_scale') }})
             as long_share
 
     from klines as k
-    left join flows as f on f.hour = k.hour
+    left join flows_by_grain as f on f.hour = k.hour
     left join funding as u on u.hour = k.hour
 
 ),
@@ -117,6 +163,7 @@ day_ends as (
         max(hour) as last_hour,
         arg_max(close_usd, hour) as close_usd,
         arg_max(oi_btc, hour) filter (where oi_btc is not null) as oi_btc,
+        arg_max(oi_grain, hour) filter (where oi_btc is not null) as oi_grain,
         count(*) as kline_hours
 
     from hourly
@@ -236,7 +283,8 @@ final as (
         cast(d.kline_hours = 24 and d.oi_btc is not null
             and (select first_hour from history) <= d.last_hour - interval {{ lookback }} day + interval 1 hour as boolean)
             as estimate_ok,
-        cast(h.heatmap_usd_within_band as double) as heatmap_usd_within_band
+        cast(h.heatmap_usd_within_band as double) as heatmap_usd_within_band,
+        cast(d.oi_grain as varchar) as oi_grain
 
     from day_ends as d
     left join clusters as c on c.date = d.date

@@ -228,6 +228,7 @@ with_liquidations as (
     select
         signals.*,
         liq.liq_clusters_dense,
+        liq.oi_grain as liq_cluster_oi_grain,
         liq.liq_cluster_share_of_oi,
         liq.heatmap_usd_within_band,
         l.liq_long_usd,
@@ -329,6 +330,7 @@ final as (
         cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
+        cast(liq_cluster_oi_grain as varchar) as liq_cluster_oi_grain,
         -- liquidity: spot ETF flows
         cast(etf_net_flow_usd as double) as etf_net_flow_usd,
         cast(etf_net_flow_5d_usd as double) as etf_net_flow_5d_usd,
