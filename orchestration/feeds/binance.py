@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, integer, load_json, number,
                                       require_list, to_ms, utc_time, zip_text)
@@ -197,6 +197,11 @@ class OpenInterest(BinanceDataset):
         return list(seen.values())
 
 
+#: Binance kline intervals in milliseconds (1M, a calendar month, is not asked for)
+INTERVAL_MS = {name: int(name[:-1]) * {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}[name[-1]]
+               for name in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")}
+
+
 class SpotKlines(BinanceDataset):
     """Spot ``/api/v3/klines`` at 1 h: price and volume for the price layer, up to 1000 rows a page."""
 
@@ -237,8 +242,24 @@ class SpotKlines(BinanceDataset):
             for name in self._fields:
                 convert = from_ms if name.endswith("_time") else integer if name == "trades" else number
                 row[name] = field(self, named, name, convert, where=where, optional=name in self._optional)
+            self.check_interval(named, where)
             rows.append(row)
         return rows
+
+    def check_interval(self, kline: Mapping[str, Any], where: str) -> None:
+        """A kline carries no interval label, but its open and close times are its interval: the close must be
+        the open + the interval asked for - 1 ms, the open on the interval's grid (1-minute bars, whose times are
+        59.999 s apart, must never land as hourly ones)."""
+        step = INTERVAL_MS[self.interval]
+        opened, closed = field(self, kline, "open_time", integer, where=where), field(
+            self, kline, "close_time", integer, where=where)
+        if closed - opened != step - 1:
+            span = closed - opened + 1
+            seen = next((name for name, ms in INTERVAL_MS.items() if ms == span), f"{span / 1000:g} s")
+            raise self.parse_error(f"the bar{where} is {seen} long (open {opened}, close {closed}), not the "
+                                   f"{self.interval} asked for")
+        if opened % step:
+            raise self.parse_error(f"the bar{where} opens at {opened}, off the {self.interval} grid")
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (Funding(), OpenInterest(), SpotKlines())}

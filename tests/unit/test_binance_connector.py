@@ -177,3 +177,29 @@ def test_cli_prints_parsed_rows_as_csv(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "orchestration.feeds.binance", "funding", __file__],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "[binance/funding]" in bad.stderr
+
+
+def _kline(open_ms: int, span_ms: int) -> list:
+    return [open_ms, "42283.58", "42298.62", "42261.02", "42298.61", "35.92724", open_ms + span_ms - 1,
+            "1519032.7", 1378, "24.8", "1048763.8", "0"]
+
+
+def test_one_minute_klines_are_refused_as_not_hourly(tmp_path):
+    """A real-shaped 1-minute payload (open and close 59.999 s apart) never lands as rows labelled 1h."""
+    import json
+
+    from orchestration.feeds.base import cli
+    from orchestration.feeds.http import FeedParseError
+
+    dataset = binance.DATASETS["spot_klines"]
+    minutes = json.dumps([_kline(1704067200000 + i * 60_000, 60_000) for i in range(3)]).encode()
+    with pytest.raises(FeedParseError, match=r"is 1m long .* not the 1h asked for"):
+        dataset.parse(minutes)
+    path = tmp_path / "klines_1m.json"
+    path.write_bytes(minutes)
+    assert cli(binance.DATASETS, ["spot_klines", str(path)]) == 1
+    hours = json.dumps([_kline(1704067200000 + i * 3_600_000, 3_600_000) for i in range(3)]).encode()
+    assert [row["interval"] for row in dataset.parse(hours)] == ["1h"] * 3
+    off_grid = json.dumps([_kline(1704067200000 + 60_000, 3_600_000)]).encode()
+    with pytest.raises(FeedParseError, match="off the 1h grid"):
+        dataset.parse(off_grid)
