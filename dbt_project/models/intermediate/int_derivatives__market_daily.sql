@@ -17,8 +17,11 @@
     - a STALE provider day (the aggregate repeating the day before exactly: CoinGlass's daily export repeats
       2022-11-07 on 2022-11-08) is not an observation: the day carries the last observed value (oi_source
       '..._carried'), its link is 1, the next observed day links to the last observed one, and stale_sources
-      names it;
-    - data_completeness over the (venue, dataset) pairs expected that day.
+      names it; oi_usd_all_exchanges is the aggregate observed that day (null when absent or stale), the one
+      reading of it the cross-check and the cluster estimate use;
+    - data_completeness over the (venue, dataset) pairs expected that day; on a day whose total OI is the
+      aggregate, the crypto venues' own OI is expected and absent ('crypto_venues' in venues_missing), and a
+      stale aggregate day does not count the aggregate as present.
   Small (one row a day): rebuilt in full each run from all history up to end_date (no lower bound).
 -#}
 {%- set expected_days = var('completeness_expected_days') | int -%}
@@ -69,12 +72,15 @@ aggregate_oi as (
 
 ),
 
--- the aggregators' own datasets, for sources_present and completeness (a keyless live run has none)
+-- the aggregators' own datasets, for sources_present and completeness (a keyless live run has none); a
+-- stale aggregate OI day is no observation
 aggregator_presence as (
 
-    select date, provider as venue, dataset, 1.0 as share
-    from {{ ref('int_aggregators__daily_presence') }}
-    where {{ window_filter('date', none) }}
+    select p.date, p.provider as venue, p.dataset, 1.0 as share
+    from {{ ref('int_aggregators__daily_presence') }} as p
+    left join aggregate_oi as a on a.date = p.date
+    where {{ window_filter('p.date', none) }}
+      and not (p.provider = 'coinglass' and p.dataset = 'oi_aggregated' and coalesce(a.is_stale, false))
 
 ),
 
@@ -244,6 +250,7 @@ oi_combined as (
         o.oi_venues_present,
         o.oi_venues_carried,
         o.oi_venues_from_aggregator,
+        case when not a.is_stale then a.oi_usd end as oi_usd_all_exchanges,
         case
             when o.oi_usd_total is not null then 'venues'
             when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
@@ -286,7 +293,9 @@ oi_indexed as (
 ),
 
 -- expected on day D: every (venue, dataset) with data on D or in the completeness_expected_days before it,
--- and CME's weekly report on every day (a day whose report in force is unknown is incomplete)
+-- CME's weekly report on every day (a day whose report in force is unknown is incomplete), and on a day whose
+-- total OI is the all-exchange aggregate the crypto venues' own OI (absent: the aggregate stands in for it at
+-- a coarser grain, without the per-venue split)
 expected as (
 
     select distinct d.date, p.venue, p.dataset
@@ -295,6 +304,8 @@ expected as (
         on p.date between d.date - {{ expected_days }} and d.date
     union
     select date, 'cme', 'open_interest' from all_days
+    union
+    select date, 'crypto_venues', 'open_interest' from oi_combined where oi_source like 'coinglass_all_exchanges%'
 
 ),
 
@@ -321,6 +332,7 @@ final as (
         cast(o.oi_usd_crypto_native as double) as oi_usd_crypto_native,
         cast(o.oi_usd_cme as double) as oi_usd_cme,
         cast(o.oi_usd_total as double) as oi_usd_total,
+        cast(o.oi_usd_all_exchanges as double) as oi_usd_all_exchanges,
         -- unknown (null), not 1.0, while CME's report in force is unknown
         cast(case when o.oi_usd_cme is not null then o.oi_usd_crypto_native / nullif(o.oi_usd_total, 0) end
             as double) as crypto_native_share_of_oi,
