@@ -122,6 +122,7 @@ days as (
         m.oi_usd_crypto_native,
         m.oi_usd_cme,
         m.oi_usd_total,
+        m.oi_usd_all_exchanges,
         m.crypto_native_share_of_oi,
         -- the OI condition reads the like-for-like index (the total jumps when a venue appears or vanishes)
         m.oi_index_usd as oi_index,
@@ -312,7 +313,10 @@ final as (
         cast(oi_usd_total as double) as oi_usd_total,
         cast(crypto_native_share_of_oi as double) as crypto_native_share_of_oi,
         cast(oi_index as double) as oi_index_like_for_like,
-        cast(oi_index / oi_1d_ago - 1 as double) as oi_change_1d,
+        -- a day with nothing comparable to the day before (a stale or missing provider day: its level is
+        -- only carried) has no 1-day change, not a change of 0
+        cast(case when coalesce(oi_link_source, '') <> 'none' then oi_index / oi_1d_ago - 1 end as double)
+            as oi_change_1d,
         cast(oi_index / oi_7d_ago - 1 as double) as oi_change_7d,
         cast(oi_max_to_date as double) as oi_max_to_date,
         cast(oi_at_local_high as boolean) as oi_at_local_high,
@@ -325,8 +329,10 @@ final as (
         cast(liq_long_usd as double) as liq_long_usd,
         cast(liq_short_usd as double) as liq_short_usd,
         cast(liq_source as varchar) as liq_source,
-        -- the estimate's share of OI applied to the day's crypto-native OI (int_liquidations__daily_clusters)
-        cast(liq_cluster_share_of_oi * oi_usd_crypto_native as double) as liq_cluster_usd_within_5pct,
+        -- the estimate's share of OI applied to the day's crypto-native OI (int_liquidations__daily_clusters);
+        -- where that is unknown (total OI from the all-exchange aggregate) to the aggregate its share is of
+        cast(liq_cluster_share_of_oi * coalesce(oi_usd_crypto_native, oi_usd_all_exchanges) as double)
+            as liq_cluster_usd_within_5pct,
         cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
