@@ -21,13 +21,16 @@
     4. what remains with a liquidation price within +-liq_cluster_band of D's close is the cluster; its share
        of the same venues' OI at D 23:00 makes it comparable across coverage, and the USD figure is that
        share of the day's crypto-native OI (venues without hourly OI, e.g. Deribit, are counted at the
-       same density).
-  OI grain: the venues' hourly OI where it exists ('1h'); on a day without it, the all-exchange aggregate's day
-  end ('1d': one entry a day at 23:00, from the change since the last observed day end; its share is of the
-  all-exchange OI). What the coarser grain changes: intraday build-ups that are flushed within the day leave no
-  position (only the net daily change opens any), every entry of the day sits at one price (the 23:00 close)
-  rather than spread over the day's range, and a fall in OI retires positions once a day; retirement by price
-  still reads every hourly kline. 4-hourly OI is not landed (the CoinGlass connector asks for daily bars).
+       same density; on the '1d' grain below, of the all-exchange OI it was built on).
+  OI grain (oi_grain): the venues' hourly OI on a day they give hourly like-for-like changes ('1h'); on any
+  other day the all-exchange aggregate's day end ('1d': one entry a day at 23:00 from the change since the
+  previous observed day end; the day's share is of the all-exchange OI, CME included). What the coarser grain
+  changes: fewer, larger entry points (only the net daily change opens positions, all at one price, the
+  23:00 close, rather than spread over the day's range); intraday build-ups flushed within the day are
+  invisible (they leave no position behind); a fall in OI retires positions once a day; retirement by price
+  still reads every hourly kline. A stale or missing aggregate day opens nothing and has no estimate (no OI to
+  size it); the next observed day carries the change since the last one. 4-hourly OI is not landed (the
+  CoinGlass connector asks for daily bars), so there is no '4h' grain.
   Dense: share of OI strictly above liq_cluster_dense_share. Where a CoinGlass heatmap was landed for D, its
   notional within the band is shown beside the estimate (it is a snapshot, so only for the days a run caught).
   Incremental over the run window, reading liq_cluster_lookback_days + 1 days before it.
@@ -36,6 +39,7 @@
 {%- set band = var('liq_cluster_band') -%}
 {%- set mm = var('liq_maintenance_margin') -%}
 {%- set tiers = var('liq_leverage_tiers') -%}
+{%- set carry = var('oi_carry_forward_days') | int -%}
 
 with
 
@@ -85,20 +89,23 @@ klines as (
 
 ),
 
--- the coarser grain: on a day no venue has hourly OI (recorded history before per-venue OI exists), the
--- all-exchange aggregate's day-end OI (CoinGlass, USD, in BTC at the day's close) gives ONE flow, the change
--- since the last observed day end, entered at the day's last hour (23:00) at the price then; a stale day
--- (the value of the day before repeated) is no observation
+-- days the venues give hourly like-for-like OI changes
+hourly_days as (
+
+    select distinct cast(hour as date) as day from flows where d_oi_btc is not null
+
+),
+
+-- the coarser grain: on a day without them (recorded history: no venue's own OI), the all-exchange aggregate's
+-- day end (as int_derivatives__market_daily observed it: a stale day is none), in BTC at the day's close, gives
+-- ONE flow, the change since the previous observed day end (at most oi_carry_forward_days + 1 days back, as
+-- the OI index links), entered at the day's last hour (23:00) at the price then
 aggregate_day_ends as (
 
-    select
-        a.date,
-        a.oi_usd / k.close_usd as oi_btc,
-        a.oi_usd = lag(a.oi_usd) over (order by a.date) as is_stale
-
-    from {{ ref('stg_coinglass__oi_aggregated') }} as a
-    inner join klines as k on k.hour = cast(a.date as timestamp) + interval 23 hour
-    where {{ window_filter('date', lookback + 1) }} and a.oi_usd is not null
+    select m.date, m.oi_usd_all_exchanges / k.close_usd as oi_btc
+    from {{ ref('int_derivatives__market_daily') }} as m
+    inner join klines as k on k.hour = cast(m.date as timestamp) + interval 23 hour
+    where {{ window_filter('m.date', lookback + 1) }} and m.oi_usd_all_exchanges is not null
 
 ),
 
@@ -106,21 +113,24 @@ aggregate_flows as (
 
     select
         cast(date as timestamp) + interval 23 hour as hour,
-        oi_btc - lag(oi_btc) over (order by date) as d_oi_btc,
-        lag(oi_btc) over (order by date) as prev_oi_btc,
+        case when date - lag(date) over by_date <= {{ carry + 1 }} then oi_btc - lag(oi_btc) over by_date end
+            as d_oi_btc,
+        case when date - lag(date) over by_date <= {{ carry + 1 }} then lag(oi_btc) over by_date end
+            as prev_oi_btc,
         oi_btc
 
     from aggregate_day_ends
-    where not coalesce(is_stale, false)
+    window by_date as (order by date)
 
 ),
 
 flows_by_grain as (
 
-    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1h' as oi_grain from flows
+    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1h' as oi_grain
+    from flows where cast(hour as date) in (select day from hourly_days)
     union all
-    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1d' as oi_grain from aggregate_flows
-    where cast(hour as date) not in (select distinct cast(hour as date) from venue_oi)
+    select hour, d_oi_btc, prev_oi_btc, oi_btc, '1d' as oi_grain
+    from aggregate_flows where cast(hour as date) not in (select day from hourly_days)
 
 ),
 
