@@ -5,10 +5,12 @@
                                 Coinalyze's per-venue day-end OI summed over the SAME venues (like for like);
     oi_change_vs_coinglass      metric oi: the day-over-day change of the like-for-like OI index against the
                                 change of CoinGlass's all-exchange OI (levels differ by coverage, changes
-                                should not);
+                                should not); a day whose index links on the aggregate itself has no venue
+                                figure (single_source), and a stale aggregate day none of its own;
     funding_vs_coinglass        metric funding: the day's average OI-weighted funding (8 h basis) against
-                                the typical value (OHLC mean) of CoinGlass's daily OI-weighted bar (percent
-                                converted to a fraction; CoinGlass also weighs venues we do not land);
+                                the typical value (OHLC mean, the close where only the close was recorded)
+                                of CoinGlass's daily OI-weighted bar (percent converted to a fraction;
+                                CoinGlass also weighs venues we do not land);
     liquidations_coinglass_vs_coinalyze
                                 metric liquidations: CoinGlass's aggregate for the venues' exchange list
                                 against Coinalyze's per-venue liquidations summed (long + short).
@@ -58,14 +60,16 @@ market as (
 
 ),
 
+-- the aggregate as market_daily observed it: a stale day has no value, so neither it nor the day after has a
+-- change to compare
 coinglass_oi as (
 
     select
         date,
-        oi_usd / nullif(max(oi_usd) over (
+        oi_usd_all_exchanges / nullif(max(oi_usd_all_exchanges) over (
             order by date range between interval 1 day preceding and interval 1 day preceding), 0) - 1 as oi_change
 
-    from {{ ref('stg_coinglass__oi_aggregated') }}
+    from {{ ref('int_derivatives__market_daily') }}
     where {{ window_filter('date', none) }}
 
 ),
@@ -81,9 +85,15 @@ funding_day as (
 
 ),
 
+-- the bar's typical value (mean of open, high, low, close) as a proxy of the day's average; the close alone
+-- where the bar's open, high and low were not recorded (real daily exports keep only the close)
 coinglass_funding as (
 
-    select date, funding_8h_typical as funding_8h from {{ ref('stg_coinglass__funding_oi_weighted') }}
+    select
+        date,
+        coalesce((funding_8h_open + funding_8h_high + funding_8h_low + funding_8h) / 4, funding_8h) as funding_8h
+
+    from {{ ref('stg_coinglass__funding_oi_weighted') }}
     where {{ window_filter('date', none) }}
 
 ),

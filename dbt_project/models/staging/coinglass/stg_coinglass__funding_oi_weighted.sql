@@ -14,8 +14,9 @@ renamed as (
         cast("time" as date) as date,
         -- CoinGlass quotes funding in PERCENT per 8 h: 0.01 = 0.01 % = 0.0001
         close_pct / 100.0 as funding_8h,
-        -- the bar's typical value (mean of open, high, low, close): a proxy of the day's average
-        (open_pct + high_pct + low_pct + close_pct) / 400.0 as funding_8h_typical,
+        open_pct / 100.0 as funding_8h_open,
+        high_pct / 100.0 as funding_8h_high,
+        low_pct / 100.0 as funding_8h_low,
         payload_sha256
 
     from source
@@ -29,7 +30,9 @@ casted as (
         cast(bar_interval as varchar) as bar_interval,
         cast(date as date) as date,
         cast(funding_8h as double) as funding_8h,
-        cast(funding_8h_typical as double) as funding_8h_typical,
+        cast(funding_8h_open as double) as funding_8h_open,
+        cast(funding_8h_high as double) as funding_8h_high,
+        cast(funding_8h_low as double) as funding_8h_low,
         cast(payload_sha256 as varchar) as payload_sha256
 
     from renamed
