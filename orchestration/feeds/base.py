@@ -216,6 +216,71 @@ def from_ms(value: Any, *, floor_to_second: bool = True) -> datetime:
     return moment.replace(microsecond=0) if floor_to_second else moment
 
 
+def utc_ms(moment: datetime) -> int:
+    """Exact epoch milliseconds of ``moment``; a naive datetime (as rows hold them) is UTC."""
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return (naive - EPOCH) // timedelta(milliseconds=1)
+
+
+def ms_text(ms: int) -> str:
+    """Epoch milliseconds as a readable UTC instant, e.g. ``2024-03-01 00:00:59.999``."""
+    return (EPOCH + timedelta(milliseconds=ms)).isoformat(sep=" ", timespec="milliseconds")
+
+
+_SPANS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000))
+
+
+def span_text(ms: int) -> str:
+    """A duration the way providers name bar intervals: ``1m``, ``5m``, ``1h``, ``8h``, ``1d`` (else ``90s``,
+    ``1500ms``)."""
+    return next((f"{ms // size}{unit}" for unit, size in _SPANS if ms and ms % size == 0), f"{ms}ms")
+
+
+def interval_ms(name: str) -> int:
+    """The length of an interval named ``<n>s``, ``<n>m`` (minutes), ``<n>h``/``<n>H`` or ``<n>d``/``<n>D``;
+    anything else (``1M``, a month, is no fixed length) is a ValueError."""
+    match = re.fullmatch(r"([1-9][0-9]*)(s|m|h|H|d|D)", name)
+    if not match:
+        raise ValueError(f"not an interval of fixed length: {name!r}")
+    return int(match.group(1)) * dict(_SPANS)[match.group(2).lower()]
+
+
+def check_range(dataset: Dataset, stamps: Iterable[datetime], first_ms: int | None, last_ms: int, asked: str,
+                what: str = "row") -> None:
+    """Every stamp within ``[first_ms, last_ms]`` (inclusive; no lower bound when ``first_ms`` is None), the
+    range a request asked for (``asked`` names its parameters): an answer holding rows outside it means the
+    provider ignored the range, so paging would not advance or rows of another window would land."""
+    for moment in stamps:
+        ms = utc_ms(moment)
+        if ms > last_ms or (first_ms is not None and ms < first_ms):
+            bounds = f"at most {ms_text(last_ms)}" if first_ms is None else f"{ms_text(first_ms)} .. {ms_text(last_ms)}"
+            raise dataset.parse_error(f"{what} at {ms_text(ms)} lies outside the requested {asked} ({bounds}): "
+                                      "the provider ignored the range")
+
+
+def check_spacing(dataset: Dataset, stamps: Iterable[datetime], step_ms: int, asked: str, *,
+                  what: str = "rows", grid: bool = True) -> None:
+    """Stamps of bars ``step_ms`` long (``asked``, e.g. "1h"), as the request asked for though the payload does
+    not say: distinct stamps a whole number of steps apart, the smallest gap the step itself once a page holds
+    three or more (a page of 5-minute or daily rows answering an hourly request is refused, a missing bar is not),
+    and with ``grid`` each stamp a multiple of the step from the epoch. A stamp repeated is left to the parser's
+    duplicate rules and the raw gates."""
+    ms = sorted({utc_ms(moment) for moment in stamps})
+    gaps = [(b - a, a, b) for a, b in zip(ms, ms[1:])]
+    smallest = min(gaps, default=None)
+    odd = next((gap for gap in gaps if gap[0] % step_ms), None)
+    if odd is None and smallest is not None and len(ms) >= 3 and smallest[0] != step_ms:
+        odd = smallest
+    if odd is not None:
+        gap, a, b = odd
+        raise dataset.parse_error(f"{what} are {span_text(gap)} apart ({ms_text(a)} and {ms_text(b)}), not the "
+                                  f"{asked} asked for")
+    off = next((t for t in ms if t % step_ms), None) if grid else None
+    if off is not None:
+        raise dataset.parse_error(f"{what}: {ms_text(off)} is off the {asked} grid (not a multiple of {step_ms} ms "
+                                  f"from the epoch): not the {asked} series asked for")
+
+
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|z|[+-]\d{2}:?\d{2})?")
 
 

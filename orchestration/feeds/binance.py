@@ -4,16 +4,27 @@ Shapes follow ``shared/design/sources.md``: numbers arrive as strings, ``funding
 (floored to the second here), open-interest history is served for the last 30 days only, so older days
 come from the daily metrics archive (zip of CSV, 5-minute rows, early files repeat rows). Binance
 answers errors as ``{"code": <negative int>, "msg": ...}``, sometimes with HTTP 200.
+
+What is asked for is checked against what the payload shows: a kline's open and close times must make a bar of
+the interval asked for (close = open + interval - 1 ms, open on the interval's grid, each bar after the one
+before), an ``openInterestHist`` page's stamps must be buckets of the period asked for (the answer does not name
+its period), a metrics archive must hold the day and symbol its name says, and every API row must lie within
+the request's ``startTime``..``endTime``. A saved payload parsed by hand (the CLI) is checked against the
+dataset's configured interval and period, the ones every request asks for. What a payload cannot show:
+klines never name their symbol, so the request's ``BTCUSDT`` is trusted (funding, OI-history and archive rows
+echo it and are checked).
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, integer, load_json, number,
-                                      require_list, to_ms, utc_time, zip_text)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
+                                      load_json, ms_text, number, require_list, span_text, to_ms, utc_time,
+                                      zip_text)
 from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
 
 SYMBOL = "BTCUSDT"
@@ -59,6 +70,9 @@ class Funding(BinanceDataset):
         return [self._request(window.start_ms, window)]
 
     def next_request(self, request, rows, window):
+        start = int(request.params["startTime"])  # rows hold the floored stamp: at most 999 ms before the raw one
+        check_range(self, [r["funding_time"] for r in rows], start // 1000 * 1000, int(request.params["endTime"]),
+                    "startTime..endTime", "funding row")
         if len(rows) < self.limit:
             return None
         # resume after the last raw stamp; rows hold the floored time, raw stamps are at most +999 ms
@@ -84,6 +98,11 @@ class OpenInterest(BinanceDataset):
     rows carry the snapshot instant in ``create_time``. Both land as-is (with ``period`` and ``source``)
     and staging puts them on one clock. A row's partition is the day of the instant it describes, so a
     day's API rows are the buckets starting 23:00 the day before through 22:00 that day.
+
+    API rows do not name their period: their stamps must be hourly buckets on the hour (5-minute or daily
+    buckets are refused). An archive's rows must lie in the day its file names (00:00 .. the next midnight);
+    their 5-minute cadence is the archive's documented one and is not checked (real files' exact stamps are
+    [unverified]).
     """
 
     name = "open_interest"
@@ -131,7 +150,14 @@ class OpenInterest(BinanceDataset):
         return plan
 
     def next_request(self, request, rows, window):
-        if not request.url.startswith(FAPI) or len(rows) < self.limit:
+        if request.url.startswith(ARCHIVE):
+            day = re.search(r"-metrics-(\d{4}-\d{2}-\d{2})\.zip$", request.url)
+            if day:
+                self._check_archive_day(rows, date.fromisoformat(day.group(1)), "the request's URL names")
+            return None
+        check_range(self, [r["ts"] for r in rows], int(request.params["startTime"]), int(request.params["endTime"]),
+                    "startTime..endTime", "open-interest bucket")
+        if len(rows) < self.limit:
             return None
         last_edge = to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + self.PERIOD_MS
         return self._api_request(last_edge + 1000, int(request.params["endTime"]) + 1 + self.PERIOD_MS)
@@ -166,10 +192,23 @@ class OpenInterest(BinanceDataset):
                 "sum_open_interest_value": field(self, rec, "sumOpenInterestValue", number, where=where),
                 "source": "api",
             })
+        check_spacing(self, [r["ts"] for r in rows], self.PERIOD_MS, self.period, what="open-interest buckets")
         return rows
 
+    def _check_archive_day(self, rows: list[Row], day: date, named: str) -> None:
+        """A metrics file holds the snapshots of its day, from 00:00 (or 00:05) to the next midnight."""
+        first = datetime.combine(day, datetime.min.time())
+        for row in rows:
+            if not first <= row["ts"] <= first + timedelta(days=1):
+                raise self.parse_error(f"archive row at {row['ts']} lies outside {day}, the day {named}: the file "
+                                       "is not the day asked for")
+
     def _parse_archive(self, body: bytes) -> list[Row]:
-        _, text = zip_text(self, body, ".csv")
+        name, text = zip_text(self, body, ".csv")
+        named = re.fullmatch(r"(?:.*/)?([A-Z0-9]+)-metrics-(\d{4}-\d{2}-\d{2})\.csv", name)
+        if named and named.group(1) != SYMBOL:
+            raise self.parse_error(f"archive member {name!r} is for symbol {named.group(1)!r}, not {SYMBOL!r}: "
+                                   "refusing to land another instrument")
         reader = csv.DictReader(io.StringIO(text))
         missing = set(self.ARCHIVE_COLUMNS) - set(reader.fieldnames or [])
         if missing:
@@ -194,7 +233,14 @@ class OpenInterest(BinanceDataset):
             if earlier is not None and earlier != row:  # early files repeat rows; conflicting repeats are not ok
                 raise self.parse_error(f"conflicting rows for {row['ts']} on CSV line {line}")
             seen[row["ts"]] = row
-        return list(seen.values())
+        rows = list(seen.values())
+        if named:
+            try:
+                day = date.fromisoformat(named.group(2))
+            except ValueError as exc:
+                raise self.parse_error(f"archive member {name!r} names no calendar day: {exc}") from exc
+            self._check_archive_day(rows, day, f"its member {name!r} names")
+        return rows
 
 
 #: Binance kline intervals in milliseconds (1M, a calendar month, is not asked for)
@@ -203,7 +249,13 @@ INTERVAL_MS = {name: int(name[:-1]) * {"m": 60_000, "h": 3_600_000, "d": 86_400_
 
 
 class SpotKlines(BinanceDataset):
-    """Spot ``/api/v3/klines`` at 1 h: price and volume for the price layer, up to 1000 rows a page."""
+    """Spot ``/api/v3/klines`` at 1 h: price and volume for the price layer, up to 1000 rows a page.
+
+    A kline is ``[open time, open, high, low, close, volume, close time, quote volume, trades, taker buy base,
+    taker buy quote, ignore]``; it names no interval, but its times are its interval (close = open + interval
+    - 1 ms), so a payload of other bars (1-minute klines saved elsewhere) is refused, not landed as hourly rows.
+    Binance leaves out bars it did not trade (maintenance): a page may skip whole intervals, never hold a bar
+    off the grid, twice or out of order. The answer does not name its symbol: the request's is trusted."""
 
     name = "spot_klines"
     time_column = "open_time"
@@ -227,12 +279,15 @@ class SpotKlines(BinanceDataset):
         return [self._request(window.start_ms, window.end_ms)]
 
     def next_request(self, request, rows, window):
+        check_range(self, [r["open_time"] for r in rows], int(request.params["startTime"]),
+                    int(request.params["endTime"]), "startTime..endTime", "kline")
         if len(rows) < self.limit:
             return None
         return self._request(to_ms(rows[-1]["open_time"].replace(tzinfo=timezone.utc)) + 1000, window.end_ms)
 
     def parse(self, body: bytes) -> list[Row]:
-        rows = []
+        rows: list[Row] = []
+        previous: int | None = None  # the close time of the kline before
         for i, rec in enumerate(require_list(self, load_json(self, body), "klines")):
             if not isinstance(rec, list) or len(rec) < len(self._fields):
                 raise self.parse_error(f"kline {i} should be an array of >= 11 values, got {rec!r:.120}")
@@ -242,24 +297,34 @@ class SpotKlines(BinanceDataset):
             for name in self._fields:
                 convert = from_ms if name.endswith("_time") else integer if name == "trades" else number
                 row[name] = field(self, named, name, convert, where=where, optional=name in self._optional)
-            self.check_interval(named, where)
+            previous = self.check_interval(named, where, previous)
             rows.append(row)
         return rows
 
-    def check_interval(self, kline: Mapping[str, Any], where: str) -> None:
+    def check_interval(self, kline: Mapping[str, Any], where: str, previous: int | None = None) -> int:
         """A kline carries no interval label, but its open and close times are its interval: the close must be
         the open + the interval asked for - 1 ms, the open on the interval's grid (1-minute bars, whose times are
-        59.999 s apart, must never land as hourly ones)."""
+        59.999 s apart, must never land as hourly ones) and after ``previous``, the close of the bar before
+        (consecutive bars are a whole number of intervals apart, ascending). Returns this bar's close."""
         step = INTERVAL_MS[self.interval]
         opened, closed = field(self, kline, "open_time", integer, where=where), field(
             self, kline, "close_time", integer, where=where)
-        if closed - opened != step - 1:
-            span = closed - opened + 1
-            seen = next((name for name, ms in INTERVAL_MS.items() if ms == span), f"{span / 1000:g} s")
-            raise self.parse_error(f"the bar{where} is {seen} long (open {opened}, close {closed}), not the "
-                                   f"{self.interval} asked for")
+        span = closed - opened + 1
+        if span <= 0:
+            raise self.parse_error(f"the bar{where} closes ({ms_text(closed)}) before it opens ({ms_text(opened)})")
+        if span != step:
+            seen = next((name for name, ms in INTERVAL_MS.items() if ms == span), span_text(span))
+            raise self.parse_error(f"the bar{where} is {seen} long (open {opened} = {ms_text(opened)}, close "
+                                   f"{closed} = {ms_text(closed)}): bars are {seen} apart, not the {self.interval} "
+                                   "asked for")
         if opened % step:
-            raise self.parse_error(f"the bar{where} opens at {opened}, off the {self.interval} grid")
+            raise self.parse_error(f"the bar{where} opens at {opened} ({ms_text(opened)}), off the {self.interval} "
+                                   f"grid (a multiple of {step} ms)")
+        if previous is not None and opened <= previous:
+            raise self.parse_error(f"the bar{where} opens at {ms_text(opened)}, not after the previous bar's close "
+                                   f"({ms_text(previous)}): bars repeated, overlapping or out of order, not "
+                                   f"consecutive {self.interval} bars")
+        return closed
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (Funding(), OpenInterest(), SpotKlines())}

@@ -10,6 +10,11 @@ Assumptions, coded defensively: funding settles every 8 h (Bybit can change a sy
 instruments-info ``fundingInterval``; the rate lands as published and the gate checks the schedule);
 how far back hourly OI is served is [unverified]: days from the BTCUSDT launch (2020-03-25) are planned
 as servable, so a shorter real history would show up as missing rows, not silently as "unavailable".
+
+What is asked for is checked against the payload where it shows: funding rows name their symbol, the OI answer
+names its symbol and category once (``result``), every row must lie in the request's ``startTime``..``endTime``,
+a cursor must move, and the OI answer, which does not name its ``intervalTime``, must hold stamps of that
+interval (hourly, on the hour). What the payload cannot show: the funding interval (rates land as published).
 """
 from __future__ import annotations
 
@@ -17,8 +22,8 @@ from datetime import date, datetime, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, number, require_list,
-                                      to_ms)
+from orchestration.feeds.base import (Dataset, Row, Window, check_spacing, cli, field, from_ms, interval_ms,
+                                      load_json, number, require_list, to_ms)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.bybit.com"
@@ -174,6 +179,7 @@ class OpenInterest(BybitDataset):
                 "interval": self.interval,
                 "oi_btc": field(self, rec, "openInterest", number, where=where),
             })
+        check_spacing(self, [r["ts"] for r in rows], interval_ms(self.interval), self.interval, what="OI rows")
         cursor = result.get("nextPageCursor") or ""
         if not isinstance(cursor, str):
             raise self.parse_error(f"result.nextPageCursor should be a string, got {cursor!r:.80}")

@@ -13,6 +13,12 @@ lands on the Tuesday partition and the mart must lag it to its release (the dbt 
 [unverified] The leveraged-funds columns' presence in every row and Socrata's exact error bodies are
 recalled, not confirmed: leveraged-funds fields are optional here (null when absent), extra fields are
 ignored, and any JSON object with ``"error": true`` is treated as an error even with HTTP 200.
+
+What is asked for is checked against the payload where it shows: every row names its contract (one of the two
+asked for) and its report date, which must lie within the ``$where`` clause's dates. What the payload cannot
+show: that it is the futures-only report (the dataset id in the URL says so; rows do not), and the paging offset
+(pages are not numbered: a Socrata ignoring ``$offset`` would serve the first page again, which one page cannot
+tell; a contract reported twice within a page is refused).
 """
 from __future__ import annotations
 
@@ -21,8 +27,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time,
-                                      require_list, text)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number,
+                                      plausible_time, require_list, text, utc_ms)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
@@ -32,6 +38,7 @@ CONTRACT_SIZE_BTC = {"133741": 5.0, "133742": 0.1}  # standard, micro
 FIRST_DAY = date(2017, 12, 17)  # CME bitcoin futures launch; no report before it
 RELEASE_LAG = timedelta(days=3)  # Tuesday's positions are released on Friday
 ORDER = "report_date_as_yyyy_mm_dd DESC, cftc_contract_market_code"
+_WHERE_DAYS = re.compile(r"between '(\d{4}-\d{2}-\d{2})T00:00:00\.000' and '(\d{4}-\d{2}-\d{2})T23:59:59\.999'")
 _REPORT_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00:00(?:\.0+)?)?Z?")
 
 
@@ -85,6 +92,11 @@ class CmeOpenInterest(Dataset):
         return [self._request(days[0], days[-1], 0)] if days else []
 
     def next_request(self, request, rows, window):
+        asked = _WHERE_DAYS.search(request.params["$where"])
+        if asked:  # the clause this connector writes; a hand-made request may say it otherwise
+            first, last = (datetime.combine(date.fromisoformat(day), datetime.min.time()) for day in asked.groups())
+            check_range(self, [r["report_date"] for r in rows], utc_ms(first), utc_ms(last),
+                        "$where report dates", "report")
         if len(rows) < int(request.params["$limit"]):
             return None
         params = dict(request.params, **{"$offset": str(int(request.params["$offset"]) + len(rows))})

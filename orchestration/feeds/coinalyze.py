@@ -24,6 +24,11 @@ per venue is asked for (``VENUE_SYMBOLS``) and rows land per venue; the mart sum
 
 Numbers may arrive as JSON numbers or numeric strings, never as bools; ``t`` must be whole UNIX seconds (a
 millisecond stamp, a fraction or a bool is refused, never truncated).
+
+Checked against what was asked: each entry's symbol (one of the call's ``symbols``), every bar inside
+``from``..``to``, daily bars at 00:00 UTC (bars of a shorter interval would fall off midnight). What the payload
+cannot show: ``convert_to_usd`` (the answer carries no unit: OI and liquidations are trusted to be USD) and the
+funding rate's unit and interval per venue.
 """
 from __future__ import annotations
 

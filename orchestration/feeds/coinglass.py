@@ -28,6 +28,11 @@ What the connector relies on, with its status:
   candlesticks, y the price axis; the landed ``liquidation_usd`` of a level is the sum over x, and
   ``last_price_usd`` the close of the last candlestick (the list is required to be in time order).
 
+Checked against what was asked, where the payload shows it: a row's ``symbol`` where it echoes one, daily bars
+(``time`` at 00:00 UTC), every bar inside the request's ``start_time``..``end_time``, a page that advances. What
+the payload cannot show: ``unit=usd`` (OI), ``exchange_list`` (liquidations: the venues summed) and the heatmap's
+``range``/model; they are trusted as requested.
+
 The heatmap is a "now" snapshot like Deribit's OI: day D is landed by a run in [D end, D end + 6 h), its
 partition is ``snapshot_ts - 6 h``; older days are unavailable.
 """
@@ -36,8 +41,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, cli, epoch_ms, field, html_summary,
-                                      integer, load_json, looks_html, number, require_list)
+from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
+                                      html_summary, integer, load_json, looks_html, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
@@ -160,6 +165,7 @@ class History(CoinglassDataset):
         if min(times) < start:
             raise self.parse_error(f"page holds bars before its start_time={start} ({_utc(min(times))}): "
                                    "CoinGlass ignored the cursor; the page does not advance")
+        check_range(self, [row["time"] for row in rows], start, end, "start_time..end_time", "bar")
         following = max(times) + DAY_MS
         if following > end:
             return None

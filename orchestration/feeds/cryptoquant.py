@@ -19,6 +19,10 @@ numbers as JSON numbers or numeric text, never bools. ``limit`` caps the rows of
 into requests of at most ``MAX_DAYS`` days with ``limit`` = their day count, so no paging is needed, and an
 answer holding more rows than asked for is refused. CryptoQuant restates history when it labels new wallets:
 the daily re-landing picks a restatement up, and the raw table keeps what was served when.
+
+What the payload cannot show: ``exchange=all_exchange`` (the answer does not echo the exchange: a payload for
+one exchange would read the same) and the metric (the path); the window (``result.window``), the days and the
+row count are checked as above.
 """
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ payload is kept verbatim like any other). The point stamped D is the one DefiLla
 [unverified whether it is taken at D's start or refreshed during D: the point of the day in progress is never
 landed, the schedule lands ended days only]. Errors: HTTP >= 400 (Cloudflare may answer with an HTML page,
 named as such) or a JSON object with ``message`` / ``error`` where the list belongs.
+
+What the payload cannot show: that the chart is the all-chains one (``/all``, the URL's; a single chain's chart
+has the same shape). Nothing else is asked for: the days are the payload's own, kept as the window needs.
 """
 from __future__ import annotations
 

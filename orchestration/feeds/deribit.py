@@ -10,6 +10,11 @@ a rolling 8-hour quote, kept as-is for reference and never to be summed (adjacen
 Deribit has no free OI history: ``get_book_summary_by_instrument`` gives only "now". The daily run just after
 midnight lands yesterday's closing snapshot; the response shape is [unverified] (sources.md), so every field
 but ``open_interest`` is optional and the snapshot time falls back to the envelope's ``usOut``.
+
+What is asked for is checked against the payload where it shows: funding rows must be hourly stamps on the hour
+within the request's ``start_timestamp``..``end_timestamp``; a book summary naming another instrument is
+refused. What the payload cannot show: funding rows do not name their instrument (the request's
+``BTC-PERPETUAL`` is trusted), nor whether ``open_interest`` is in USD.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, from_ms, integer, load_json, number, require_list
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
+                                      load_json, number, require_list)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
@@ -110,7 +116,14 @@ class Funding(DeribitDataset):
             if earlier is not None and earlier != row:
                 raise self.parse_error(f"conflicting rows for {row['ts']}{where}")
             rows[row["ts"]] = row
+        check_spacing(self, rows.keys(), HOUR_MS, "1h", what="funding rows")
         return list(rows.values())
+
+    def next_request(self, request: HttpRequest, rows: list[Row], window: Window) -> HttpRequest | None:
+        """No paging (windows are chunked up front): every row inside the chunk asked for."""
+        check_range(self, [r["ts"] for r in rows], int(request.params["start_timestamp"]),
+                    int(request.params["end_timestamp"]), "start_timestamp..end_timestamp", "funding row")
+        return None
 
 
 class OpenInterest(DeribitDataset):

@@ -6,6 +6,11 @@ Numbers arrive as strings, times as ISO ``2023-11-01T00:00:00.000Z``. Errors are
 ``{"errors": [{"msg": ...}]}`` with HTTP 400; the rate limit is HTTP 429 (retried by the client). v4 launched
 on 2023-10-27: earlier days are unavailable, not failed. The candle shape is [unverified] beyond the fields
 used here, which are parsed defensively (strings or numbers; ``usdVolume``/``close`` optional).
+
+What is asked for is checked against the payload where it shows: every row names its ticker (and a candle its
+resolution); candles must be hourly stamps on the hour within the request's ``fromISO``..``toISO``; a funding
+row must not be later than the request's ``effectiveBeforeOrAt`` (the cursor ignored would page forever). What
+the payload cannot show: funding's own cadence (rows land as published, not checked to be hourly).
 """
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ from datetime import date, datetime, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, integer, load_json, number, require_list,
-                                      to_ms, utc_time)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer,
+                                      load_json, number, require_list, to_ms, utc_time)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 TICKER = "BTC-USD"
@@ -22,6 +27,7 @@ API = "https://indexer.dydx.trade/v4"
 PROVIDER = ProviderSpec("dydx", requests_per_second=5.0)
 LAUNCH = date(2023, 10, 27)  # dYdX v4 mainnet: nothing before
 LIMIT = 100
+HOUR_MS = 3_600_000  # a 1HOUR candle
 
 
 def iso(ms: int) -> str:
@@ -93,6 +99,8 @@ class Funding(DydxDataset):
         return [] if span is None else [self._request(span[1])]
 
     def next_request(self, request, rows, window):
+        check_range(self, [r["effective_at"] for r in rows], None,
+                    naive_ms(utc_time(request.params["effectiveBeforeOrAt"])), "effectiveBeforeOrAt", "funding row")
         oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= window.start_ms:
             return None
@@ -132,8 +140,10 @@ class OpenInterest(DydxDataset):
         return [] if span is None else [self._request(*span)]
 
     def next_request(self, request, rows, window):
-        oldest = self.oldest_ms(rows)
         start = naive_ms(utc_time(request.params["fromISO"]))
+        check_range(self, [r["started_at"] for r in rows], start, naive_ms(utc_time(request.params["toISO"])),
+                    "fromISO..toISO", "candle")
+        oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= start:
             return None
         return self._request(start, oldest - 1)
@@ -154,6 +164,7 @@ class OpenInterest(DydxDataset):
             if earlier is not None and earlier != row:
                 raise self.parse_error(f"conflicting candles for {row['started_at']}{where}")
             rows[row["started_at"]] = row
+        check_spacing(self, rows.keys(), HOUR_MS, self.resolution, what="candles")
         return list(rows.values())
 
 

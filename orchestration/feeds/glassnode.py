@@ -18,6 +18,9 @@ defensively: ``u`` inclusive or not (the window's last second is asked for, whic
 as HTTP 4xx with a text or ``{"error": ...}`` body (401/403: key missing/invalid or the plan lacks the metric:
 the free tier serves daily tier-1 metrics only); one answer covering the whole window (no paging): every row
 must lie inside the requested [s, u].
+
+What the payload cannot show: the asset (``a=BTC``) and the metric (the path): ``[{t, v}]`` names neither, so
+they are trusted as requested; the interval (``i=24h``) shows as stamps at 00:00 UTC, one per day, and is checked.
 """
 from __future__ import annotations
 

@@ -4,6 +4,11 @@ Shapes follow ``shared/design/sources.md``. Every answer is a ``{"code", "msg", 
 ``code`` other than ``"0"`` is an error even with HTTP 200. Both endpoints answer newest first and keep
 short histories (funding ~3 months; OI 1H ~30 days, 1D ~180 days): older days are *unavailable*, not
 failed. Pages are walked backwards from the window's end.
+
+What is asked for is checked against the payload where it shows: the funding rows name their ``instId``; the
+OI answer names neither its currency nor its period, but its stamps imply the period (an hourly request answered
+with daily or 5-minute buckets is refused, as is a bucket older than ``begin`` or at/after the cursor). What the
+payload cannot show: that the OI figures are BTC's (``ccy``), and the funding interval (rows land as published).
 """
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, from_ms, load_json, number, require_list,
-                                      to_ms)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms,
+                                      interval_ms, load_json, number, require_list, span_text, to_ms)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://www.okx.com"
@@ -154,9 +159,14 @@ class OpenInterest(OkxDataset):
         return plan
 
     def next_request(self, request, rows, window):
-        for row in rows:  # the payload does not say its period, the request does (fetch calls this per page)
-            row["period"] = request.params["period"]
-        return _page_back(self, request, [r["ts"] for r in rows], "end", int(request.params["begin"]))
+        period, times = request.params["period"], [r["ts"] for r in rows]
+        # the payload does not say its period, its stamps imply it; 1D buckets may start at 00:00 UTC+8
+        check_spacing(self, times, interval_ms(period), period, what="OI buckets", grid=period == "1H")
+        begin = int(request.params["begin"])
+        check_range(self, times, begin, int(request.params["end"]), "begin..end", "OI bucket")
+        for row in rows:  # fetch calls this per page: the request's period, now checked, is the rows'
+            row["period"] = period
+        return _page_back(self, request, times, "end", begin)
 
     def parse(self, body: bytes) -> list[Row]:
         rows = []
@@ -171,8 +181,19 @@ class OpenInterest(OkxDataset):
                 "oi_usd": field(self, named, "oiUsd", number, where=where),
                 "volume_usd": field(self, named, "volUsd", number, where=where),
             })
-        gaps = sorted({_ms(b["ts"]) - _ms(a["ts"]) for a, b in zip(rows[1:], rows)})
-        period = "1D" if gaps and gaps[0] >= 86_400_000 else "1H" if gaps else None
+        return self._label_period(rows)
+
+    def _label_period(self, rows: list[Row]) -> list[Row]:
+        """The period the stamps imply (a saved page parsed by hand has no request to say it): 1D where the
+        buckets are whole days apart, 1H where whole hours; any other spacing is not a series this dataset asks
+        for."""
+        gaps = sorted({abs(_ms(b["ts"]) - _ms(a["ts"])) for a, b in zip(rows[1:], rows)} - {0})
+        period = None
+        if gaps:
+            period = next((name for name in ("1D", "1H") if gaps[0] % interval_ms(name) == 0), None)
+            if period is None:
+                raise self.parse_error(f"OI buckets are {span_text(gaps[0])} apart: neither the 1H nor the 1D "
+                                       "series this dataset asks for")
         for row in rows:
             row["period"] = period
         return rows

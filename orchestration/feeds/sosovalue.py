@@ -15,6 +15,9 @@ not, in ``check`` and in ``parse`` alike: ``provider_error``); whether numbers c
 numeric strings (both read, strictly: a bool, ``"1e"``, ``NaN`` are refused). ``totalNetInflow`` and ``date`` are required; the other three may be null. A date must read
 exactly ``YYYY-MM-DD`` and not precede the first US spot bitcoin ETF day (2024-01-11); a day listed twice
 with different figures is refused.
+
+What the payload cannot show: the ETF type asked for (``us-btc-spot``): the list does not name it, so an
+answer for the ether ETFs would read the same and is trusted as requested; the figures' unit (USD) likewise.
 """
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ SHAPES: tuple[Shape, ...] = (
           instrument=("record", "symbol")),
     Shape(binance, "spot_klines", lambda p: p, 0, "ms", 4, "close",
           b'{"code":-1003,"msg":"Too much request weight used; current limit is 6000."}', "Too much request weight",
-          integer=8),
+          integer=8, duplicate="error", duplicate_expect="bars repeated, overlapping or out of order"),
     Shape(okx, "funding", lambda p: p["data"], "fundingTime", "ms", "fundingRate", "funding_rate",
           b'{"code":"51001","msg":"Instrument ID does not exist","data":[]}', "Instrument ID does not exist",
           negative="harmless", instrument=("record", "instId")),
@@ -370,6 +370,30 @@ def _archive_cases() -> list[Case]:
     return [Case(key, n, o, e, b, request, ARCHIVE_WINDOW) for n, o, e, b in specs]
 
 
+# --- Binance klines of another interval ------------------------------------------------------------------------
+
+def _kline_cases() -> list[Case]:
+    """Klines name no interval, their open and close times are it: a payload of other bars (1-minute klines another
+    project saved, as Binance serves them: 12 fields, numbers as text, close = open + 59,999 ms) must be refused,
+    never landed as the hourly rows asked for."""
+    request, body = good(binance.DATASETS["spot_klines"], WINDOW)
+    hourly = json.loads(body)
+    start = hourly[0][0]
+
+    def minutes(kline: list, i: int) -> list:
+        return [start + i * 60_000, *kline[1:6], start + i * 60_000 + 59_999, *kline[7:]]
+
+    def shifted(kline: list, ms: int) -> list:
+        return [kline[0] + ms, *kline[1:6], kline[6] + ms, *kline[7:]]
+
+    specs = [
+        ("1-minute klines", "error", "is 1m long", [minutes(k, i) for i, k in enumerate(hourly)]),
+        ("hourly klines off the hour grid", "error", "off the 1h grid", [shifted(k, 60_000) for k in hourly]),
+        ("klines out of order", "error", "bars repeated, overlapping or out of order", hourly[::-1]),
+    ]
+    return [Case("binance/spot_klines", n, o, e, json.dumps(b).encode(), request, WINDOW) for n, o, e, b in specs]
+
+
 # --- the Farside HTML page -------------------------------------------------------------------------------------
 
 def _farside_cases() -> list[Case]:
@@ -432,7 +456,8 @@ def _farside_cases() -> list[Case]:
 
 @lru_cache(maxsize=None)
 def corpus() -> tuple[Case, ...]:
-    cases = [case for shape in SHAPES for case in _json_cases(shape)] + _archive_cases() + _farside_cases()
+    cases = [case for shape in SHAPES for case in _json_cases(shape)]
+    cases += _archive_cases() + _kline_cases() + _farside_cases()
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "corpus case ids must be unique"
     return tuple(cases)

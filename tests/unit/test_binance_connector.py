@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -203,3 +204,110 @@ def test_one_minute_klines_are_refused_as_not_hourly(tmp_path):
     off_grid = json.dumps([_kline(1704067200000 + 60_000, 3_600_000)]).encode()
     with pytest.raises(FeedParseError, match="off the 1h grid"):
         dataset.parse(off_grid)
+
+
+# -- what was asked for, checked against what the payload shows ----------------------------------------------
+OPEN_MS = 1709251200000  # 2024-03-01 00:00 UTC
+
+
+def real_kline(open_ms: int, span_ms: int) -> list:
+    """A kline as Binance serves it: 12 fields, prices and volumes as text, close = open + interval - 1 ms."""
+    return [open_ms, "61130.98000000", "61160.00000000", "61119.02000000", "61146.01000000", "21.47338000",
+            open_ms + span_ms - 1, "1312831.64390930", 1489, "11.25617000", "688224.35016600", "0"]
+
+
+def test_a_saved_one_minute_payload_is_refused_by_python_dash_m_and_an_hourly_one_prints(tmp_path):
+    minutes = tmp_path / "btcusdt_1m.json"
+    minutes.write_text(json.dumps([real_kline(OPEN_MS + i * 60_000, 60_000) for i in range(5)]))
+    done = subprocess.run([sys.executable, "-m", "orchestration.feeds.binance", "spot_klines", str(minutes)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line == ("error: [binance/spot_klines] the bar in kline 0 is 1m long (open 1709251200000 = 2024-03-01 "
+                    "00:00:00.000, close 1709251259999 = 2024-03-01 00:00:59.999): bars are 1m apart, not the 1h "
+                    "asked for")
+    with pytest.raises(FeedParseError, match="bars are 1m apart, not the 1h asked for"):
+        binance.SpotKlines().parse(minutes.read_bytes())
+    hours = tmp_path / "btcusdt_1h.json"
+    hours.write_text(json.dumps([real_kline(OPEN_MS + i * 3_600_000, 3_600_000) for i in range(3)]))
+    out = subprocess.run([sys.executable, "-m", "orchestration.feeds.binance", "spot_klines", str(hours)],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 4 and out[1].startswith("BTCUSDT,1h,2024-03-01 00:00:00,2024-03-01 00:59:59,61130.98,")
+
+
+@pytest.mark.parametrize("opens, expected", [
+    ([OPEN_MS, OPEN_MS], "opens at 2024-03-01 00:00:00.000, not after the previous bar's close "
+                         "(2024-03-01 00:59:59.999): bars repeated"),
+    ([OPEN_MS + 3_600_000, OPEN_MS], "bars repeated, overlapping or out of order"),
+])
+def test_klines_repeated_or_out_of_order_are_refused(opens, expected):
+    with pytest.raises(FeedParseError, match=re.escape(expected)):
+        binance.SpotKlines().parse(json.dumps([real_kline(t, 3_600_000) for t in opens]).encode())
+
+
+def test_klines_may_skip_a_bar_binance_did_not_trade_but_not_close_before_they_open():
+    rows = binance.SpotKlines().parse(json.dumps([real_kline(OPEN_MS, 3_600_000),
+                                                  real_kline(OPEN_MS + 3 * 3_600_000, 3_600_000)]).encode())
+    assert [r["open_time"] for r in rows] == [datetime(2024, 3, 1, 0), datetime(2024, 3, 1, 3)]
+    with pytest.raises(FeedParseError, match="closes .* before it opens"):
+        binance.SpotKlines().parse(json.dumps([real_kline(OPEN_MS, -5)]).encode())
+
+
+class IgnoresTheRange:
+    """A klines endpoint answering every request with the same page, whatever its startTime and endTime."""
+
+    def send(self, request, timeout):
+        return HttpResponse(200, json.dumps([real_kline(OPEN_MS, 3_600_000)]).encode())  # 1 March 00:00
+
+
+def test_klines_outside_the_requested_start_and_end_are_refused():
+    with pytest.raises(FeedParseError, match="kline at 2024-03-01 00:00:00.000 lies outside the requested "
+                                             "startTime..endTime"):
+        fetch(client(IgnoresTheRange()), binance.SpotKlines(), Window(date(2024, 3, 2), date(2024, 3, 2)), NOW)
+
+
+def test_funding_rows_outside_the_requested_range_are_refused_and_plus_one_ms_is_not():
+    dataset = binance.Funding()
+    window = Window(date(2021, 1, 1), date(2021, 1, 1))
+    request = dataset.requests(window, NOW)[0]
+    assert dataset.next_request(request, dataset.parse(json.dumps([funding_row(1609459200001)]).encode()),
+                                window) is None
+    late = dataset.parse(json.dumps([funding_row(1609545600000)]).encode())  # 2021-01-02 00:00
+    with pytest.raises(FeedParseError, match="funding row at 2021-01-02 00:00:00.000 lies outside the requested "
+                                             "startTime..endTime"):
+        dataset.next_request(request, late, window)
+
+
+def oi_api_row(ms: int) -> dict:
+    return {"symbol": "BTCUSDT", "sumOpenInterest": "75712.441", "sumOpenInterestValue": "4823391023.12",
+            "timestamp": ms}
+
+
+def test_open_interest_api_pages_must_be_hourly_buckets_inside_the_request():
+    dataset = binance.OpenInterest()
+    five_minutes = json.dumps([oi_api_row(OPEN_MS + i * 300_000) for i in range(3)]).encode()
+    with pytest.raises(FeedParseError, match=r"open-interest buckets are 5m apart \(2024-03-01 00:00:00.000 and "
+                                             r"2024-03-01 00:05:00.000\), not the 1h asked for"):
+        dataset.parse(five_minutes)
+    with pytest.raises(FeedParseError, match="off the 1h grid"):
+        dataset.parse(json.dumps([oi_api_row(OPEN_MS + 300_000)]).encode())
+    window = Window(date(2024, 2, 20), date(2024, 2, 20))
+    (request,) = dataset.requests(window, NOW)
+    rows = dataset.parse(json.dumps([oi_api_row(OPEN_MS)]).encode())
+    with pytest.raises(FeedParseError, match="open-interest bucket at 2024-03-01 00:00:00.000 lies outside"):
+        dataset.next_request(request, rows, window)
+
+
+def test_a_metrics_archive_must_be_the_symbol_and_day_it_was_asked_for():
+    line = "2021-03-01 00:05:00,BTCUSDT,41000.5,2000000000.0,1.1,1.2,1.3,0.9"
+    with pytest.raises(FeedParseError, match="member 'ETHUSDT-metrics-2021-03-01.csv' is for symbol 'ETHUSDT'"):
+        binance.OpenInterest().parse(metrics_zip([line], name="ETHUSDT-metrics-2021-03-01.csv"))
+    with pytest.raises(FeedParseError, match="archive row at 2021-03-01 00:05:00 lies outside 2021-03-02, the day its "
+                                             "member 'BTCUSDT-metrics-2021-03-02.csv' names"):
+        binance.OpenInterest().parse(metrics_zip([line], name="BTCUSDT-metrics-2021-03-02.csv"))
+    next_midnight = line.replace("2021-03-01 00:05:00", "2021-03-02 00:00:00")
+    rows = binance.OpenInterest().parse(metrics_zip([line, next_midnight]))  # a file ends at the next midnight
+    dataset = binance.OpenInterest()
+    request = dataset.requests(Window(date(2021, 3, 2), date(2021, 3, 2)), NOW)[0]
+    with pytest.raises(FeedParseError, match="lies outside 2021-03-02, the day the request's URL names"):
+        dataset.next_request(request, rows, Window(date(2021, 3, 2), date(2021, 3, 2)))

@@ -55,9 +55,9 @@ def test_funding_parses_string_numbers_newest_first():
 
 
 def test_open_interest_parses_rows_and_cursor():
-    body = envelope([{"openInterest": "52311.123", "timestamp": "1700000000000"}], cursor="abc==")
+    body = envelope([{"openInterest": "52311.123", "timestamp": "1700002800000"}], cursor="abc==")
     rows = bybit.OpenInterest().parse(body)
-    assert rows == [{"symbol": "BTCUSDT", "ts": datetime(2023, 11, 14, 22, 13, 20), "interval": "1h",
+    assert rows == [{"symbol": "BTCUSDT", "ts": datetime(2023, 11, 14, 23), "interval": "1h",
                      "oi_btc": pytest.approx(52311.123)}]
     assert rows.cursor == "abc==" and set(rows[0]) == set(bybit.OpenInterest.columns)
     assert bybit.OpenInterest().parse(envelope([], cursor="")).cursor == ""
@@ -171,10 +171,26 @@ def test_multi_page_window_from_the_sample_world(dataset, per_day):
 
 def test_cli_prints_parsed_rows_as_csv(tmp_path):
     payload = tmp_path / "oi.json"
-    payload.write_bytes(envelope([{"openInterest": "52311.123", "timestamp": "1700000000000"}], cursor=""))
+    payload.write_bytes(envelope([{"openInterest": "52311.123", "timestamp": "1700002800000"}], cursor=""))
     out = subprocess.run([sys.executable, "-m", "orchestration.feeds.bybit", "open_interest", str(payload)],
                          capture_output=True, text=True, check=True).stdout.splitlines()
-    assert out == ["symbol,ts,interval,oi_btc", "BTCUSDT,2023-11-14 22:13:20,1h,52311.123"]
+    assert out == ["symbol,ts,interval,oi_btc", "BTCUSDT,2023-11-14 23:00:00,1h,52311.123"]
     bad = subprocess.run([sys.executable, "-m", "orchestration.feeds.bybit", "funding", __file__],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "[bybit/funding]" in bad.stderr
+
+
+def test_open_interest_rows_must_be_the_hourly_interval_asked_for():
+    """The answer does not name its intervalTime: its stamps must be hours, on the hour (a bucket missing is ok)."""
+    top = 1700002800000  # 2023-11-14 23:00 UTC
+    five_minutes = envelope([{"openInterest": "52311.1", "timestamp": str(top - i * 300_000)} for i in range(3)],
+                            cursor="")
+    with pytest.raises(FeedParseError, match=r"\[bybit/open_interest\] OI rows are 5m apart \(2023-11-14 "
+                                             r"22:50:00.000 and 2023-11-14 22:55:00.000\), not the 1h asked for"):
+        bybit.OpenInterest().parse(five_minutes)
+    off_grid = envelope([{"openInterest": "52311.1", "timestamp": str(top + 60_000)}], cursor="")
+    with pytest.raises(FeedParseError, match="OI rows: 2023-11-14 23:01:00.000 is off the 1h grid"):
+        bybit.OpenInterest().parse(off_grid)
+    one_missing = envelope([{"openInterest": "52311.1", "timestamp": str(top - k * H)} for k in (0, 1, 3)],
+                           cursor="")
+    assert len(bybit.OpenInterest().parse(one_missing)) == 3

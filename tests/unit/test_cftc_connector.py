@@ -169,3 +169,15 @@ def test_cli_prints_parsed_rows_as_csv(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "orchestration.feeds.cftc", "cme_open_interest", __file__],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "[cftc/cme_open_interest]" in bad.stderr
+
+
+def test_a_report_outside_the_requested_dates_is_refused():
+    dataset = cftc.CmeOpenInterest()
+    window = Window(date(2024, 2, 20), date(2024, 2, 27))
+    (request,) = dataset.requests(window, NOW)
+    inside = dataset.parse(json.dumps([cot_row("2024-02-27"), cot_row("2024-02-20")]).encode())
+    assert dataset.next_request(request, inside, window) is None
+    outside = dataset.parse(json.dumps([cot_row("2023-02-28")]).encode())
+    with pytest.raises(FeedParseError, match="report at 2023-02-28 00:00:00.000 lies outside the requested "
+                                             r"\$where report dates"):
+        dataset.next_request(request, outside, window)

@@ -363,3 +363,12 @@ def test_cli_prints_parsed_rows_as_csv(tmp_path):
     usage = subprocess.run(run + ["nope", str(payload)], capture_output=True, text=True)
     assert usage.returncode == 2
     assert "oi_aggregated|funding_oi_weighted|liquidations|liquidation_heatmap" in usage.stderr
+
+
+def test_a_bar_after_the_requested_end_time_is_refused():
+    window = Window(date(2024, 3, 1), date(2024, 3, 2))
+    request = OI.requests(window, NOW)[0]
+    rows = OI.parse(envelope([bar(MAR_1), bar(MAR_1 + 5 * D)]))
+    with pytest.raises(FeedParseError, match="bar at 2024-03-06 00:00:00.000 lies outside the requested "
+                                             "start_time..end_time"):
+        OI.next_request(request, rows, window)

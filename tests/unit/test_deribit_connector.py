@@ -47,11 +47,11 @@ def client(transport) -> FeedClient:
 
 
 def test_funding_parses_numbers_and_strings():
-    body = envelope([funding_row(1700000000000),
-                     {"timestamp": "1700003600000", "index_price": "37001.5", "prev_index_price": "37000.1",
+    body = envelope([funding_row(1700002800000),
+                     {"timestamp": "1700006400000", "index_price": "37001.5", "prev_index_price": "37000.1",
                       "interest_1h": "-0.00000200", "interest_8h": "0.00009"}])
     rows = deribit.Funding().parse(body)
-    assert rows[0] == {"instrument_name": "BTC-PERPETUAL", "ts": datetime(2023, 11, 14, 22, 13, 20),
+    assert rows[0] == {"instrument_name": "BTC-PERPETUAL", "ts": datetime(2023, 11, 14, 23),
                        "interest_1h": 0.0000123, "interest_8h": 0.0000987, "index_price": 37000.1,
                        "prev_index_price": 36990.2}
     assert rows[1]["interest_1h"] == pytest.approx(-0.000002) and rows[1]["index_price"] == 37001.5
@@ -59,7 +59,7 @@ def test_funding_parses_numbers_and_strings():
 
 def test_interest_8h_is_kept_as_quoted_never_summed():
     quotes = [0.00008, 0.00009, 0.0001]
-    rows = deribit.Funding().parse(envelope([funding_row(1700000000000 + i * H, 0.00001, q)
+    rows = deribit.Funding().parse(envelope([funding_row(1700002800000 + i * H, 0.00001, q)
                                              for i, q in enumerate(quotes)]))
     assert [r["interest_8h"] for r in rows] == quotes  # one quote per hour, untouched
     assert [r["interest_1h"] for r in rows] == [0.00001] * 3
@@ -171,8 +171,25 @@ def test_open_interest_falls_back_to_server_time_and_tolerates_strings():
 
 def test_cli_prints_parsed_rows_as_csv(tmp_path):
     payload = tmp_path / "funding.json"
-    payload.write_bytes(envelope([funding_row(1700000000000)]))
+    payload.write_bytes(envelope([funding_row(1700002800000)]))
     out = subprocess.run([sys.executable, "-m", "orchestration.feeds.deribit", "funding", str(payload)],
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "instrument_name,ts,interest_1h,interest_8h,index_price,prev_index_price"
-    assert out[1] == "BTC-PERPETUAL,2023-11-14 22:13:20,1.23e-05,9.87e-05,37000.1,36990.2"
+    assert out[1] == "BTC-PERPETUAL,2023-11-14 23:00:00,1.23e-05,9.87e-05,37000.1,36990.2"
+
+
+def test_funding_rows_must_be_hourly_and_inside_the_chunk_asked_for():
+    eight_hourly = envelope([funding_row(1700006400000 + i * 8 * H) for i in range(3)])
+    with pytest.raises(FeedParseError, match=r"\[deribit/funding\] funding rows are 8h apart \(2023-11-15 "
+                                             r"00:00:00.000 and 2023-11-15 08:00:00.000\), not the 1h asked for"):
+        deribit.Funding().parse(eight_hourly)
+    with pytest.raises(FeedParseError, match="funding rows: 2023-11-15 00:30:00.000 is off the 1h grid"):
+        deribit.Funding().parse(envelope([funding_row(1700006400000 + H // 2)]))
+    dataset = deribit.Funding()
+    window = Window(date(2024, 3, 1), date(2024, 3, 1))
+    (request,) = dataset.requests(window, NOW)
+    assert dataset.next_request(request, dataset.parse(envelope([funding_row(window.start_ms)])), window) is None
+    early = dataset.parse(envelope([funding_row(window.start_ms - H)]))
+    with pytest.raises(FeedParseError, match="funding row at 2024-02-29 23:00:00.000 lies outside the requested "
+                                             "start_timestamp..end_timestamp"):
+        dataset.next_request(request, early, window)

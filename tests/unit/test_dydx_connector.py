@@ -157,3 +157,29 @@ def test_cli_prints_parsed_rows_as_csv(tmp_path):
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out == ["ticker,started_at,starting_open_interest,close,usd_volume",
                    "BTC-USD,2023-11-01 00:00:00,512.3,37050.5,388000.25"]
+
+
+def test_candles_must_be_hourly_and_inside_from_to():
+    dataset = dydx.OpenInterest()
+    four_hourly = json.dumps({"candles": [candle(T0 + 12 * H - i * 4 * H) for i in range(3)]}).encode()
+    with pytest.raises(FeedParseError, match=r"\[dydx/open_interest\] candles are 4h apart \(2023-11-01 "
+                                             r"04:00:00.000 and 2023-11-01 08:00:00.000\), not the 1HOUR asked for"):
+        dataset.parse(four_hourly)
+    with pytest.raises(FeedParseError, match="candles: 2023-11-01 00:30:00.000 is off the 1HOUR grid"):
+        dataset.parse(json.dumps({"candles": [candle(T0 + H // 2)]}).encode())
+    window = Window(date(2023, 11, 2), date(2023, 11, 2))
+    (request,) = dataset.requests(window, NOW)
+    rows = dataset.parse(json.dumps({"candles": [candle(T0)]}).encode())
+    with pytest.raises(FeedParseError, match="candle at 2023-11-01 00:00:00.000 lies outside the requested "
+                                             "fromISO..toISO"):
+        dataset.next_request(request, rows, window)
+
+
+def test_funding_later_than_effective_before_or_at_is_refused():
+    dataset = dydx.Funding()
+    window = Window(date(2023, 11, 1), date(2023, 11, 1))
+    (request,) = dataset.requests(window, NOW)
+    rows = dataset.parse(json.dumps({"historicalFunding": [funding_row(T0 + 30 * H)]}).encode())
+    with pytest.raises(FeedParseError, match=r"funding row at 2023-11-02 06:00:00.000 lies outside the requested "
+                                             r"effectiveBeforeOrAt \(at most 2023-11-01 23:59:59.999\)"):
+        dataset.next_request(request, rows, window)

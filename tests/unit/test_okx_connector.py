@@ -131,9 +131,32 @@ def test_open_interest_rows_carry_the_requested_period():
     assert rows[0] == {"ccy": "BTC", "ts": datetime(2024, 3, 2), "period": "1H",
                        "oi_usd": pytest.approx(5234567890.1), "volume_usd": pytest.approx(98765432.1)}
     assert list(rows[0]) == list(okx.OpenInterest.columns)
-    request = okx.OpenInterest._request("1D", 0, to_ms(datetime(2024, 3, 3, tzinfo=timezone.utc)) - 1)
-    dataset.next_request(request, rows, Window(date(2024, 3, 1), date(2024, 3, 2)))
-    assert {r["period"] for r in rows} == {"1D"}  # the request, not the spacing, has the last word
+    window = Window(date(2024, 3, 1), date(2024, 3, 2))
+    daily = okx.OpenInterest._request("1D", window.start_ms, window.end_ms - 1)
+    (single,) = dataset.parse(envelope([["1709337600000", "5234567890.1", "98765432.1"]]))
+    assert single["period"] is None  # one bucket: no spacing to tell its period by ...
+    dataset.next_request(daily, [single], window)
+    assert single["period"] == "1D"  # ... so the request's, which no stamp contradicts
+    with pytest.raises(FeedParseError, match=r"OI buckets are 1h apart \(2024-03-01 23:00:00.000 and 2024-03-02 "
+                                             r"00:00:00.000\), not the 1D asked for"):
+        dataset.next_request(daily, rows, window)  # hourly buckets never land labelled 1D
+
+
+def test_open_interest_refuses_a_spacing_of_neither_period_and_buckets_outside_begin_end():
+    dataset = okx.OpenInterest()
+    five_minutes = envelope([[str(1709337600000 - i * 300_000), "5.2e9", "9.8e7"] for i in range(3)])
+    with pytest.raises(FeedParseError, match="OI buckets are 5m apart: neither the 1H nor the 1D series"):
+        dataset.parse(five_minutes)
+    window = Window(date(2024, 3, 2), date(2024, 3, 2))
+    hourly = okx.OpenInterest._request("1H", window.start_ms, window.end_ms - 1)
+    before_begin = dataset.parse(envelope([["1709337600000", "5.2e9", "9.8e7"], ["1709334000000", "5.2e9", "9.8e7"]]))
+    with pytest.raises(FeedParseError, match="OI bucket at 2024-03-01 23:00:00.000 lies outside the requested "
+                                             "begin..end"):
+        dataset.next_request(hourly, before_begin, window)
+    half_past = dataset.parse(envelope([[str(1709337600000 + 1_800_000 + i * 3_600_000), "5.2e9", "9.8e7"]
+                                        for i in range(2)]))
+    with pytest.raises(FeedParseError, match="off the 1H grid"):
+        dataset.next_request(hourly, half_past, window)
 
 
 @pytest.mark.parametrize("body, expected", [
