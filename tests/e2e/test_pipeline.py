@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -94,10 +94,13 @@ def test_run_lands_gates_builds_and_publishes(built):
 def test_raw_tables_hold_every_day_of_the_window(built):
     warehouse, _ = built
     db = warehouse / "leverage.duckdb"
-    for table, per_day in (("binance__funding", {3}), ("binance__spot_klines", {24})):
+    # and the trailing days the models read before the window (orchestration/trailing.py), landed once
+    for table, per_day, trailing in (("binance__funding", {3}, 365), ("binance__spot_klines", {24}, 60)):
         counts = rows(db, f"SELECT partition_date, count(*) FROM raw.{table} GROUP BY 1 ORDER BY 1")
-        assert [c[0] for c in counts] == WINDOW.days() and {c[1] for c in counts} == per_day, table
-    sources = dict(rows(db, "SELECT source, count(DISTINCT partition_date) FROM raw.binance__open_interest GROUP BY 1"))
+        expected = Window(WINDOW.start - timedelta(days=trailing), WINDOW.end).days()
+        assert [c[0] for c in counts] == expected and {c[1] for c in counts} == per_day, table
+    sources = dict(rows(db, "SELECT source, count(DISTINCT partition_date) FROM raw.binance__open_interest "
+                            f"WHERE partition_date >= DATE '{WINDOW.start}' GROUP BY 1"))
     assert sources == {"archive": 32, "api": 28}  # the API serves the last 30 days; we keep a margin
     manifest = rows(db, "SELECT provider || '__' || dataset, min(http_status), max(http_status) "
                         "FROM raw._manifest GROUP BY 1")
