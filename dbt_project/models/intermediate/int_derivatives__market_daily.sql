@@ -9,11 +9,13 @@
     - oi_index_usd, a LIKE-FOR-LIKE chain-linked index: the day-over-day link is computed only over the venues
       present on both D-1 and D, so a venue appearing (OKX at its 180-day history limit, Deribit's recent days)
       or missing for a day moves the index by nothing; scaled to the first day's total;
-    - where no venue's own OI (nor the aggregator's per-venue series) exists for a day, total OI is CoinGlass's
-      ALL-EXCHANGE aggregate (oi_source 'coinglass_all_exchanges'): it counts CME and venues the project does
-      not land, so oi_usd_crypto_native / oi_usd_cme stay null (unknown, not invented). The index's link on
-      such a day is the aggregate's own day-over-day ratio (oi_link_source), so a switch between the venues
-      and the aggregate is never read as a move in OI; with neither comparable on both days the link is 1;
+    - where no crypto venue's own OI (nor the aggregator's per-venue series) exists for a day, observed or
+      carried, total OI is CoinGlass's ALL-EXCHANGE aggregate (oi_source 'coinglass_all_exchanges'; CME alone,
+      a sixth of the market, stands in only when the aggregate is absent too): it counts CME and venues the
+      project does not land, so oi_usd_crypto_native stays null (unknown, not invented; oi_usd_cme shows CME's
+      report where one is known). The index's link on a day no crypto venue links like for like is the
+      aggregate's own day-over-day ratio (oi_link_source), so a switch between the venues and the aggregate is
+      never read as a move in OI; with neither comparable on both days, CME's link, else 1;
     - a STALE provider day (the aggregate repeating the day before exactly: CoinGlass's daily export repeats
       2022-11-07 on 2022-11-08) is not an observation: the day carries the last observed value (oi_source
       '..._carried'), its link is 1, the next observed day links to the last observed one, and stale_sources
@@ -174,6 +176,8 @@ oi_daily as (
             1.0
         ) as oi_link,
         count(*) filter (where oi_usd_prev_day is not null and not is_carried) as oi_venues_linked,
+        count(*) filter (where oi_usd_prev_day is not null and not is_carried and not is_cme)
+            as oi_crypto_venues_linked,
         array_to_string(list(venue order by venue), ',') as oi_venues_present,
         array_to_string(list(venue order by venue) filter (where is_carried), ',') as oi_venues_carried,
         array_to_string(list(venue order by venue) filter (where from_aggregator), ',') as oi_venues_from_aggregator
@@ -239,11 +243,37 @@ aggregate_daily as (
 
 ),
 
--- the venues' total where any venue is observed, else the all-exchange aggregate; one like-for-like link
-oi_combined as (
+-- which source gives today's total and link: the venues where a crypto venue is observed or carried, else the
+-- all-exchange aggregate, CME alone (~15 % of the market) only when neither exists; the link from the crypto
+-- venues observed on both days, else the aggregate's own change since its last observed day, else CME's, else 1
+oi_choice as (
 
     select
         d.date,
+        case
+            when o.oi_usd_crypto_native is not null then 'venues'
+            when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
+            when d.date - a.last_date <= {{ carry }} then 'coinglass_all_exchanges_carried'
+            when o.oi_usd_total is not null then 'venues'
+        end as oi_source,
+        case
+            when o.oi_crypto_venues_linked > 0 then 'venues'
+            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
+                then 'coinglass_all_exchanges'
+            when o.oi_venues_linked > 0 then 'venues'
+            else 'none'
+        end as oi_link_source
+
+    from all_days as d
+    left join oi_daily as o on o.date = d.date
+    left join aggregate_daily as a on a.date = d.date
+
+),
+
+oi_combined as (
+
+    select
+        c.date,
         o.oi_usd_crypto_native,
         o.oi_usd_cme,
         o.oi_venues_linked,
@@ -251,31 +281,23 @@ oi_combined as (
         o.oi_venues_carried,
         o.oi_venues_from_aggregator,
         case when not a.is_stale then a.oi_usd end as oi_usd_all_exchanges,
-        case
-            when o.oi_usd_total is not null then 'venues'
-            when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
-            when d.date - a.last_date <= {{ carry }} then 'coinglass_all_exchanges_carried'
-        end as oi_source,
-        coalesce(o.oi_usd_total,
-            case when not a.is_stale then a.oi_usd end,
-            case when d.date - a.last_date <= {{ carry }} then a.last_oi_usd end) as oi_usd_total,
-        case
-            when o.oi_venues_linked > 0 then 'venues'
-            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
-                then 'coinglass_all_exchanges'
-            else 'none'
-        end as oi_link_source,
-        case
-            when o.oi_venues_linked > 0 then o.oi_link
-            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
-                then a.oi_usd / nullif(a.prev_oi_usd, 0)
+        c.oi_source,
+        case c.oi_source
+            when 'venues' then o.oi_usd_total
+            when 'coinglass_all_exchanges' then a.oi_usd
+            when 'coinglass_all_exchanges_carried' then a.last_oi_usd
+        end as oi_usd_total,
+        c.oi_link_source,
+        case c.oi_link_source
+            when 'venues' then o.oi_link
+            when 'coinglass_all_exchanges' then a.oi_usd / nullif(a.prev_oi_usd, 0)
             else 1.0
         end as oi_link,
         case when a.is_stale then 'coinglass_oi' else '' end as stale_sources
 
-    from all_days as d
-    left join oi_daily as o on o.date = d.date
-    left join aggregate_daily as a on a.date = d.date
+    from oi_choice as c
+    left join oi_daily as o on o.date = c.date
+    left join aggregate_daily as a on a.date = c.date
 
 ),
 
