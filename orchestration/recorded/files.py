@@ -95,6 +95,11 @@ def _rows(path: Path, header: list[str], *, skip_lines: int = 0, extra_ok: bool 
         yield line, dict(zip(names, values))
 
 
+def _header(path: Path) -> list[str]:
+    """The file's own header, for layouts whose columns are read by name (CoinGlass 4 h, CoinMetrics)."""
+    return next(csv.reader(_open_text(path)), [])
+
+
 def _read(path: Path, line: int, name: str, value: str, convert: Callable, *, optional: bool = False):
     """``convert(value)`` for the field ``name``; an empty field is None where ``optional``."""
     if value.strip() == "":
@@ -217,7 +222,7 @@ def coinglass_daily(path: Path) -> pd.DataFrame:
 def coinglass_4h(path: Path, prefix: str) -> pd.DataFrame:
     """A CoinGlass 4 h OHLC export (``time_utc, time_ms, <prefix>_open_<unit>, ..._close_<unit>, ...``):
     ``time_ms`` (bar start) must equal ``time_utc`` and lie on the 4 h grid."""
-    handle_header = next(csv.reader(_open_text(path)), [])
+    handle_header = _header(path)
     value_columns = [c for c in handle_header if c.startswith(prefix + "_")][:4]
     names = ["time_utc", "time_ms", *value_columns]
     if [c.split("_")[1] for c in value_columns] != ["open", "high", "low", "close"]:
@@ -259,7 +264,7 @@ def cryptoquant_reserve(path: Path) -> pd.DataFrame:
 
 def coinmetrics_excerpt(path: Path) -> pd.DataFrame:
     """CoinMetrics community rows, verbatim text per metric (numbers as the provider writes them), by day."""
-    handle_header = next(csv.reader(_open_text(path)), [])
+    handle_header = _header(path)
     if not handle_header or handle_header[0] != "time":
         raise RecordedFileError(path, 1, f"expected a CoinMetrics export starting with 'time', got {handle_header[:3]}")
     out, seen = [], {}

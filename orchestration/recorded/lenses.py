@@ -192,11 +192,10 @@ class RecordedCoinmetricsLens(coinmetrics.CoinmetricsLens):
     out of that row, as the API does)."""
 
     def __init__(self, world: RecordedWorld):
-        Lens.__init__(self, world)
+        super().__init__(world)
         rows = world.coinmetrics_rows
         self.text = {} if rows is None else {
             (d - DAY0).days: rec for d, rec in zip(rows["date"], rows.to_dict("records"))}
-        self.route(coinmetrics.HOST, coinmetrics.PATH, self.asset_metrics)
 
     def days(self, first_ms: int, last_ms: int, now_ms: int, *, in_progress: bool = False) -> np.ndarray:
         days = coinmetrics.DailyLens.days(first_ms, last_ms, now_ms, in_progress=in_progress)

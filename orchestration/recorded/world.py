@@ -76,7 +76,7 @@ def daily_bars(daily: pd.DataFrame, column: str, four_hourly: pd.DataFrame | Non
     days = list(own["date"])
     opens, highs, lows, closes = [np.full(len(own), np.nan)] * 3 + [own[column].to_numpy(float)]
     if four_hourly is not None and len(four_hourly):
-        bars = four_hourly.assign(day=[d for d in ms_day(four_hourly["time_ms"])])
+        bars = four_hourly.assign(day=ms_day(four_hourly["time_ms"]))
         last = max(days) if days else date.min
         bars = bars[bars["day"] > last]
         grouped = bars.groupby("day", sort=True)
