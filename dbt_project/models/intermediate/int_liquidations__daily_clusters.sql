@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='date',
-        on_schema_change='append_new_columns',
+        on_schema_change='sync_all_columns',
     )
 }}
 {#-
@@ -31,7 +31,8 @@
   still reads every hourly kline. A stale or missing aggregate day opens nothing and has no estimate (no OI to
   size it); the next observed day carries the change since the last one. 4-hourly OI is not landed (the
   CoinGlass connector asks for daily bars), so there is no '4h' grain.
-  Dense: share of OI strictly above liq_cluster_dense_share. Where a CoinGlass heatmap was landed for D, its
+  Whether a day's clusters are dense is judged against the estimate's own history, in
+  int_liquidations__cluster_density. Where a CoinGlass heatmap was landed for D, its
   notional within the band is shown beside the estimate (it is a snapshot, so only for the days a run caught).
   Incremental over the run window, reading liq_cluster_lookback_days + 1 days before it.
 -#}
@@ -302,8 +303,4 @@ final as (
 
 )
 
-select
-    *,
-    cast(case when estimate_ok then liq_cluster_share_of_oi > {{ var('liq_cluster_dense_share') }} end as boolean)
-        as liq_clusters_dense
-from final
+select * from final

@@ -39,9 +39,10 @@ spot_daily as (
 
 ),
 
+-- the cluster estimate and whether it is dense against its own history
 liquidation_clusters as (
 
-    select * from {{ ref('int_liquidations__daily_clusters') }}
+    select * from {{ ref('int_liquidations__cluster_density') }}
     where {{ window_filter('date') }}
 
 ),
@@ -231,6 +232,7 @@ with_liquidations as (
         liq.liq_clusters_dense,
         liq.oi_grain as liq_cluster_oi_grain,
         liq.liq_cluster_share_of_oi,
+        liq.liq_cluster_share_p90_trailing,
         liq.heatmap_usd_within_band,
         l.liq_long_usd,
         l.liq_short_usd,
@@ -335,6 +337,7 @@ final as (
             as liq_cluster_usd_within_5pct,
         cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
+        cast(liq_cluster_share_p90_trailing as double) as liq_cluster_share_p90_trailing,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
         cast(liq_cluster_oi_grain as varchar) as liq_cluster_oi_grain,
         -- liquidity: spot ETF flows
@@ -355,7 +358,8 @@ final as (
         cast(round(leverage_condition_score, 4) as double) as leverage_condition_score,
         cast(case
             when conditions_met = 3 then 'deleveraging_precondition'
-            when conditions_met >= 1 or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
+            when conditions_met >= {{ var('elevated_min_conditions') }}
+                or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
             when oi_index <= (1 - {{ reset_dd }}) * oi_high_window
                 and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
             else 'neutral'
