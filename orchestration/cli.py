@@ -159,6 +159,44 @@ def _has_dagster_home() -> bool:
     return bool(os.environ.get("DAGSTER_HOME"))
 
 
+CONDITION_LABELS = {
+    "oi_at_local_high": "OI at its 90-day high",
+    "funding_sustained_above_p90": "funding above P90 for 24 h+",
+    "liq_clusters_dense": "dense liquidation clusters",
+    "all_three": "all three (multiplier 0.5)",
+    "regime_elevated_or_above": "regime elevated or above",
+}
+
+
+def evidence_table(published_dir: Path) -> str:
+    """Whether the rule was worth following, in a few lines: each condition's base rate, the events it
+    preceded and its lift (cascade_condition_lift), and the backtest's trade-off (sizing_backtest)."""
+    import duckdb
+
+    con = duckdb.connect(str(published_dir / "marts.duckdb"), read_only=True)
+    try:
+        lift = con.execute("SELECT condition, base_rate, events, events_preceded, lift, days_held, "
+                           "days_held_not_followed FROM cascade_condition_lift WHERE event_set = 'any'").fetchall()
+        kinds = dict(con.execute("SELECT event_kind, count(*) FROM cascade_event_study GROUP BY 1").fetchall())
+        backtest = con.execute("SELECT base_leverage, trade_off FROM sizing_backtest "
+                               "WHERE period_kind = 'all'").fetchone()
+    finally:
+        con.close()
+    by_condition = {row[0]: row[1:] for row in lift}
+    lines = [f"Is the rule worth following? {kinds.get('documented', 0)} documented cascades in the span and "
+             f"{kinds.get('detected', 0)} more the data flags (published/cascade_event_study.parquet):",
+             f"  {'condition':<30} {'held on':>8}  {'preceded':>11}  {'lift':>5}  days held with no event in 7 days"]
+    for name, label in CONDITION_LABELS.items():
+        base, events, preceded, lift_value, held, not_followed = by_condition.get(name, (None,) * 6)
+        rate = "" if base is None else f"{base:.1%}"
+        lift_text = "" if lift_value is None else f"{lift_value:.2f}"
+        lines.append(f"  {label:<30} {rate:>8}  {f'{preceded} of {events}':>11}  {lift_text:>5}  "
+                     f"{not_followed} of {held}")
+    if backtest:
+        lines.append(f"  backtest, {backtest[0]:g}x long against constant size: {backtest[1]}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leverage-condition", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -188,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{log_path}", file=sys.stderr)
             return 1
     print(verdict_table(config.published_dir, args.days))
+    print(evidence_table(config.published_dir))
     return 0
 
 

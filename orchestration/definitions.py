@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.checks import gate_check
 from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executable
 from orchestration.assets.landing import landing_asset, raw_asset_key
-from orchestration.assets.publishing import PUBLISHED_MARTS, published_marts
+from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
 from orchestration.config import settings
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
                                   dydx, farside, glassnode, okx, sosovalue)
@@ -71,7 +71,7 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     raw_rechecks = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
                                landing=(d.provider.name, d.name), recheck=True) for d in datasets()]
     # the whole mart is published, so the whole mart is gated
-    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None)
+    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None, may_be_empty=name in MAY_BE_EMPTY)
                   for name in (*GATED_INTERMEDIATE, *PUBLISHED_MARTS)]
     raw = dg.AssetSelection.groups(RAW_GROUP)
     rechecks = dg.AssetSelection.checks(*(key for check in raw_rechecks for key in check.check_keys))

@@ -91,6 +91,7 @@ def gate_check(
     landing: tuple[str, str] | None = None,
     description: str | None = None,
     recheck: bool = False,
+    may_be_empty: bool = False,
 ) -> dg.AssetChecksDefinition:
     """A blocking asset check named ``gate_<suite>`` on ``asset_key`` validating warehouse table ``table``
     (``schema.name``, or ``name`` in schema main) against ``expectations/<suite>.json``.
@@ -102,6 +103,9 @@ def gate_check(
 
     ``recheck=True``: the marts run's re-check, named ``recheck_<suite>``, over the run's tagged window (see
     the module docstring); an empty window is a WARN there.
+
+    ``may_be_empty=True``: a table whose emptiness is an answer, not a failure (no deleveraging event in a
+    short span): no rows passes, saying so.
     """
     gates.suite_path(suite)  # validates the suite name at definition time (no GE import)
     name = f"recheck_{suite}" if recheck else f"gate_{suite}"
@@ -132,7 +136,7 @@ def gate_check(
                     return dg.AssetCheckResult(passed=True, metadata={"table": table, "rows": 0},
                                                description=summary)
         return evaluate(context, warehouse, name, table, suite, partition_column, window, landing=landing,
-                        empty_blocks=not recheck)
+                        empty_blocks=not recheck, may_be_empty=may_be_empty)
 
     return _gate
 
@@ -160,7 +164,7 @@ def landed_by_this_run(context, warehouse: WarehouseResource, landing: tuple[str
 
 def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite: str,
              partition_column: str | None, window: Window | None, *, landing: tuple[str, str] | None = None,
-             empty_blocks: bool = True) -> dg.AssetCheckResult:
+             empty_blocks: bool = True, may_be_empty: bool = False) -> dg.AssetCheckResult:
     """Read ``table`` for ``window`` (plus the suite's lookback), validate it, and say what failed."""
     scope = describe_window(partition_column, window)
     lookback = gates.lookback_days(suite) if window is not None and partition_column else 0
@@ -180,6 +184,11 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
             in_window = frame[gates.in_window(frame[partition_column], window)]
         failed_days = statuses.get("failed", [])
         landed_but_gone = in_window.empty and not empty_blocks and statuses.get("landed")
+        if in_window.empty and may_be_empty:
+            summary = f"{table} ({scope}): no rows, which this table allows (none in this span)"
+            context.log.info(f"{name}: {summary}")
+            return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope, "rows": 0},
+                                       description=summary)
         if in_window.empty and statuses and not failed_days and not landed_but_gone:
             skipped = statuses.get("skipped")
             why = (f"the feed was skipped: {skipped[0][1]}" if skipped

@@ -12,7 +12,11 @@ from orchestration.feeds.base import Window
 from orchestration.partitions import run_window
 from orchestration.resources import WarehouseResource
 
-PUBLISHED_MARTS = ("leverage_condition",)
+# the verdict, and beside it the evidence on whether the rule was worth following (models/marts/cascades)
+PUBLISHED_MARTS = ("leverage_condition", "documented_cascades", "deleveraging_events", "cascade_event_study",
+                   "cascade_condition_lift", "sizing_backtest", "sizing_backtest_daily")
+# tables whose emptiness is an answer (no event in a short span), not a failure of their gate
+MAY_BE_EMPTY = ("deleveraging_events", "cascade_event_study")
 
 
 @dg.asset(

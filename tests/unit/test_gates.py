@@ -436,3 +436,54 @@ def test_real_binance_funding_history_passes_the_funding_gate():
     report = gates.validate(df, "raw_binance__funding")
     assert report.success, report.to_metadata()["failed_expectations"]
     assert report.row_count == 4383
+
+
+# ----------------------------------------------------------------------------- the event study's tables
+
+
+def events_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "event_id": ["2021-04-18", "2021-05-19"], "first_day": [date(2021, 4, 18), date(2021, 5, 19)],
+        "last_day": [date(2021, 4, 18), date(2021, 5, 19)], "span_days": [1, 1], "flagged_days": [1, 1],
+        "first_day_oi_change_1d": [-0.14, -0.28], "worst_oi_change_1d": [-0.14, -0.28],
+        "liq_long_usd": [2.75e9, 1.39e9], "liq_short_usd": [2.1e8, 2.0e8],
+        "first_day_liq_long_multiple": [20.4, 11.0], "return_over_event": [-0.064, -0.144]})
+
+
+def backtest_daily_frame(days: int = 5) -> pd.DataFrame:
+    return pd.DataFrame({
+        "date": pd.date_range("2024-03-01", periods=days, freq="D").date,
+        "rule_exposure": [2.0, 2.0, 1.0, 2.0, 2.0][:days], "constant_exposure": 2.0,
+        "rule_return": [0.0, 0.04, -0.01, 0.02, 0.0][:days], "funding_rate_1d": 0.0003,
+        "rule_equity": [1.0, 1.04, 1.03, 1.05, 1.05][:days], "constant_equity": 1.0,
+        "rule_drawdown": [0.0, 0.0, -0.01, 0.0, 0.0][:days], "constant_drawdown": 0.0})
+
+
+def test_the_event_tables_gates_pass_real_figures_and_block_a_unit_error():
+    assert gates.validate(events_frame(), "deleveraging_events").success
+    bad = events_frame()
+    bad.loc[0, "liq_long_usd"] *= 1000  # a unit error: 2.75e12 of BTC longs in a day
+    bad.loc[1, "first_day_oi_change_1d"] = 0.28  # a flagged day's OI cannot have risen
+    report = gates.validate(bad, "deleveraging_events")
+    assert not report.success
+    assert {f.column for f in report.failed} == {"liq_long_usd", "first_day_oi_change_1d"}
+
+
+def test_the_backtest_gate_blocks_a_negative_exposure_and_a_positive_drawdown():
+    assert gates.validate(backtest_daily_frame(), "sizing_backtest_daily").success
+    bad = backtest_daily_frame()
+    bad.loc[2, "rule_exposure"] = -1.0
+    bad.loc[3, "rule_drawdown"] = 0.05
+    report = gates.validate(bad, "sizing_backtest_daily")
+    assert {f.column for f in report.failed} == {"rule_exposure", "rule_drawdown"}
+
+
+def test_the_lift_table_always_has_five_conditions_by_three_event_sets():
+    conditions = ["oi_at_local_high", "funding_sustained_above_p90", "liq_clusters_dense", "all_three",
+                  "regime_elevated_or_above"]
+    frame = pd.DataFrame([{"condition": c, "event_set": s, "share_preceded": 0.5, "base_rate": 0.1,
+                           "hit_rate": 0.05, "unconditional_rate": 0.04, "lift": 1.25, "days_held": 100,
+                           "events_preceded": 3} for c in conditions for s in ("documented", "detected", "any")])
+    assert gates.validate(frame, "cascade_condition_lift").success
+    report = gates.validate(frame.iloc[:-1], "cascade_condition_lift")
+    assert [f.type for f in report.failed] == ["expect_table_row_count_to_be_between"]

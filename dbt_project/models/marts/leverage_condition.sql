@@ -170,6 +170,9 @@ windowed as (
         max(oi_index) over (
             order by date range between interval {{ oi_window - 1 }} day preceding and current row
         ) as oi_high_window,
+        max(oi_index) over (
+            order by date range between interval {{ var('reset_oi_window_days') | int - 1 }} day preceding and current row
+        ) as oi_high_reset_window,
         max(oi_index) over (order by date rows between unbounded preceding and current row) as oi_index_max,
         min(case when oi_index is not null then date end) over (
             order by date rows between unbounded preceding and current row
@@ -360,7 +363,7 @@ final as (
             when conditions_met = 3 then 'deleveraging_precondition'
             when conditions_met >= {{ var('elevated_min_conditions') }}
                 or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
-            when oi_index <= (1 - {{ reset_dd }}) * oi_high_window
+            when oi_index <= (1 - {{ reset_dd }}) * oi_high_reset_window
                 and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
             else 'neutral'
         end as varchar) as regime,
