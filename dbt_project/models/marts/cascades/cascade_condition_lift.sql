@@ -97,18 +97,20 @@ days as (
 
 ),
 
+-- every (condition, event set), even when no day has its whole future in the data (a window under 8 days)
 held as (
 
     {%- for name in conditions %}
     select
         '{{ name }}' as condition,
-        event_set,
-        count({{ name }}) as days_evaluated,
-        count(*) filter (where {{ name }}) as days_held,
-        count(*) filter (where {{ name }} and followed) as days_held_followed,
-        count(*) filter (where {{ name }} is not null and followed) as days_followed
-    from days
-    group by event_set
+        sets.event_set,
+        count(d.{{ name }}) as days_evaluated,
+        count(d.date) filter (where d.{{ name }}) as days_held,
+        count(d.date) filter (where d.{{ name }} and d.followed) as days_held_followed,
+        count(d.date) filter (where d.{{ name }} is not null and d.followed) as days_followed
+    from (values ('documented'), ('detected'), ('any')) as sets(event_set)
+    left join days as d on d.event_set = sets.event_set
+    group by sets.event_set
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
