@@ -99,6 +99,7 @@ def mart_frame(days: int = 10, start: str = "2024-03-01") -> pd.DataFrame:
             "liq_short_usd": 1.0e8,
             "liq_cluster_usd_within_5pct": 1.5e9,
             "liq_cluster_share_of_oi": 0.055,
+            "liq_cluster_share_p90_trailing": 0.05,
             "liq_clusters_dense": True,
             "liq_cluster_oi_grain": "1h",
             "oi_check_status": "agreed",
