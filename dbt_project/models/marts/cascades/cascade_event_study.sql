@@ -124,7 +124,6 @@ on_the_day as (
         max(m.return_1d) filter (where m.date = e.first_day) as return_1d,
         max(m.regime) filter (where m.date = e.first_day) as regime_on_the_day,
         max(m.price_close_usd) filter (where m.date = e.first_day) as close_on_the_day,
-        max(m.price_close_usd) filter (where m.date = e.first_day - interval 1 day) as close_before,
         max(m.oi_index_like_for_like) filter (where m.date = e.first_day - interval 1 day) as oi_index_before,
         arg_max(m.oi_index_like_for_like, m.date) filter (where m.date <= e.last_day) as oi_index_last,
         sum(m.liq_long_usd) filter (where m.date <= e.last_day) as span_liq_long_usd,
