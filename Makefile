@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test dev bench validate verdict clean
+.PHONY: install run test dev bench validate verdict report chromium clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,16 @@ install: $(STAMP)
 run: install
 	$(PY) -m orchestration.cli run
 
-## make test: the whole suite (unit, asset, end to end)
-test: install
+## make test: the whole suite (unit, asset, end to end); the report's browser test needs Debian's chromium
+test: install chromium
 	$(PY) -m pytest
+
+## chromium for the browser test, from Debian's packages when absent and apt is there (never fatal: the
+## test then skips and says why)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1; }; } \
+	  || echo "chromium not installed (no apt or no permission): the report's browser test will be skipped"; }
 
 ## make dev: the Dagster UI on the same definitions
 dev: install
@@ -37,6 +44,10 @@ validate: install
 ## make verdict: print the latest days of the published mart
 verdict: install
 	$(PY) -m orchestration.cli verdict
+
+## make report: rebuild warehouse/published/report.html from the current published snapshot
+report: install
+	$(PY) -m orchestration.cli report
 
 ## make bench: timings and peak memory of the stages
 bench: install
