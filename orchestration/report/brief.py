@@ -24,6 +24,8 @@ def _missing(value) -> bool:
 def pct(value, digits: int = 1, signed: bool = False) -> str:
     if _missing(value):
         return "n/a"
+    if value and abs(value * 100) < 0.5 * 10 ** -digits:  # a small move still reads as one, not as 0.0 %
+        digits = math.ceil(-math.log10(abs(value * 100)))
     return f"{value * 100:{'+' if signed else ''}.{digits}f} %"
 
 

@@ -172,7 +172,7 @@ def exchange(since: float, v: Mapping[str, Any]) -> dict:
 def _books(fields: list[str], title: str, y_title: str, log: bool) -> dict:
     lines = alt.Chart(alt.NamedData(name="backtest")).transform_fold(fields, as_=["book", "value"]).mark_line(
         strokeWidth=1.2).encode(
-        _x(), alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log") if log else alt.Scale()),
+        _x(), alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log", nice=False) if log else alt.Scale()),
         alt.Color("book:N", scale=alt.Scale(domain=fields, range=["#d62728", "#1f77b4"]),
                   legend=alt.Legend(labelExpr="indexof(datum.label, 'rule') == 0 ? 'sizing rule' : 'constant size'")),
         alt.StrokeDash("book:N", legend=None, scale=alt.Scale(domain=fields, range=[[5, 3], [1, 0]])),

@@ -103,6 +103,8 @@ def test_usd_and_percent_formats():
     assert (brief.usd(1.883e9), brief.usd(-9.7e6), brief.usd(None)) == ("$1.88bn", "-$9.70m", "n/a")
     assert (brief.pct(0.0866), brief.pct(0.01, signed=True), brief.funding_pct(0.0001)) == (
         "8.7 %", "+1.0 %", "0.0100 %/8h")
+    # a small move keeps a significant digit instead of reading 0.0 %
+    assert (brief.pct(0.0004), brief.pct(-0.00004), brief.pct(0.0)) == ("0.04 %", "-0.004 %", "0.0 %")
 
 
 def test_runs_of_a_status_become_segments_with_an_exclusive_end():
