@@ -13,7 +13,7 @@ import pandas as pd
 
 from orchestration.cli import CONDITION_LABELS
 from orchestration.report import brief, charts, frames
-from orchestration.report.page import Section, render, table
+from orchestration.report.page import Section, render, table, vega_bundle
 from orchestration.report.snapshot import Snapshot, read_snapshot
 from orchestration.report.thresholds import dbt_vars
 
@@ -257,7 +257,7 @@ def build_report(published_dir: Path, out_path: Path | None = None, v: Mapping[s
                        f"({len(b.mart)} days, {str(b.mart['date'].min())[:10]} to {as_of}); every table shown "
                        "passed its gates. Hover a chart for values.",
                   verdict_html=_verdict_html(b.latest.to_dict(), v), sections=sections, data=b.data, specs=b.specs,
-                  spans=spans, default_span=0)
+                  spans=spans, default_span=0, library=vega_bundle(published_dir.parent / ".cache"))
     _write_atomically(out_path, html)
     return Report(out_path, out_path.stat().st_size, len(b.specs), b.absent, as_of)
 
@@ -268,6 +268,7 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(tmp, 0o644)  # a page for people: readable like the snapshot beside it (mkstemp makes it 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -7,19 +7,33 @@ chart that fails says so in its place and in the page's error box (and the brows
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
+from pathlib import Path
 
 VEGA_LITE_VERSION = "6.4"  # Altair 6's schema: the bundle must render the same Vega-Lite major/minor
 
 
-@lru_cache(maxsize=1)
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed in one script, from the vl-convert-python wheel (no network)."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and Vega-Embed in one script, from the vl-convert-python wheel (no network).
+
+    Bundling takes ~3 s per process, so the script is kept in ``cache_dir`` under a name carrying both
+    versions: a new wheel or Vega-Lite version bundles afresh."""
     import vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"vega-embed-vlconvert{vl_convert.__version__}-vl{VEGA_LITE_VERSION}.js"
+        if cached.exists():
+            return cached.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)
+    return bundle
 
 
 @dataclass
@@ -117,7 +131,7 @@ SCRIPT = """
 
 
 def render(*, title: str, meta: str, verdict_html: str, sections: list[Section], data: dict, specs: dict,
-           spans: list[tuple[str, float]], default_span: int) -> str:
+           spans: list[tuple[str, float]], default_span: int, library: str) -> str:
     """The whole page as one string."""
     buttons = "".join(f'<button data-since="{since:.0f}"{" class=on" if i == default_span else ""}>{escape(label)}'
                       f"</button>" for i, (label, since) in enumerate(spans))
@@ -128,6 +142,6 @@ def render(*, title: str, meta: str, verdict_html: str, sections: list[Section],
             f'<h1>{escape(title)}</h1><p class="meta">{escape(meta)}</p>'
             f'<p id="render-errors" class="errors" hidden></p>{verdict_html}'
             f'<div class="controls">Charts show: {buttons}</div>{body}</main>'
-            f"<script>{vega_bundle()}</script>"
+            f"<script>{library}</script>"
             f"<script>const REPORT_DATA={_script_json(data)};const REPORT_SPECS={_script_json(specs)};</script>"
             f"<script>{SCRIPT}</script></body></html>")
