@@ -30,6 +30,7 @@ class Opened:
     containers: int = 0
     rendered: int = 0       # chart containers marked rendered AND holding a canvas or svg
     status: dict = field(default_factory=dict)
+    spans: list[str] = field(default_factory=list)  # the span buttons clicked through (whole history included)
 
 
 def open_report(html: Path, screenshot: Path, timeout_ms: int = 60_000) -> Opened:
@@ -57,6 +58,12 @@ def open_report(html: Path, screenshot: Path, timeout_ms: int = 60_000) -> Opene
                                    "(window.REPORT_STATUS && window.REPORT_STATUS.errors.length > 0)",
                                    timeout=timeout_ms)
             page.wait_for_timeout(300)  # let the last canvases paint before the screenshot
+            # every span redraws every chart (errors land in the console / page errors), then back to the default
+            buttons = page.locator(".controls button")
+            for i in [*range(1, buttons.count()), 0]:
+                buttons.nth(i).click()
+                page.wait_for_timeout(400)
+                seen.spans.append(buttons.nth(i).inner_text())
             seen.containers = page.locator("div.chart").count()
             seen.rendered = page.locator("div.chart[data-rendered='1']:has(canvas, svg)").count()
             seen.status = page.evaluate("window.REPORT_STATUS")

@@ -48,4 +48,5 @@ def test_a_browser_opens_the_report_offline_and_draws_every_chart(sample_window)
     assert seen.page_errors == [] and seen.console_errors == []
     assert seen.status["errors"] == []
     assert seen.containers == seen.rendered == seen.status["rendered"] == expected
+    assert seen.spans == ["last 365 days", "whole history", "last 180 days"]  # redrawn without an error
     assert SCREENSHOT.stat().st_size > 50_000  # a page with charts on it, not a blank
