@@ -45,7 +45,7 @@ def usd(value) -> str:
     return f"{sign}${size:,.0f}"
 
 
-def _n(value, fmt: str = "g") -> str:
+def num(value, fmt: str = "g") -> str:
     return "n/a" if _missing(value) else format(value, fmt)
 
 
@@ -78,7 +78,7 @@ def conditions(row: Row, v: Mapping[str, Any]) -> list[Condition]:
                 else f"like-for-like OI {usd(row.get('oi_index_like_for_like'))}, "
                      + ("at its high" if gap <= 0 else f"{pct(gap)} under its {window}-day high"))
     hours, sustained = row.get("funding_hours_above_p90"), v["funding_sustained_hours"]
-    funding_value = (f"{_n(hours)} h above P90 (funding {funding_pct(row.get('funding_8h_oi_weighted'))}, "
+    funding_value = (f"{num(hours)} h above P90 (funding {funding_pct(row.get('funding_8h_oi_weighted'))}, "
                      f"P90 {funding_pct(row.get('funding_p90_trailing_365d'))})")
     share, share_p90 = row.get("liq_cluster_share_of_oi"), row.get("liq_cluster_share_p90_trailing")
     band = v["liq_cluster_band"]
@@ -105,45 +105,40 @@ def crowded(row: Row, v: Mapping[str, Any]) -> bool:
 
 def code_phrase(code: str, row: Row, v: Mapping[str, Any]) -> str:
     """One confirmation / cancellation code of the mart, in words, with today's figure behind it."""
-    window, tol = v["oi_local_high_window_days"], v["oi_local_high_tolerance"]
-    sustained = v["funding_sustained_hours"]
-    trend_etf = usd(v["etf_flow_trend_5d_usd"])
+    high = f"{pct(v['oi_local_high_tolerance'], 0)} of its {v['oi_local_high_window_days']}-day high"
+    oi_7d, etf_5d = row.get("oi_change_7d"), row.get("etf_net_flow_5d_usd")
+    funding, p90 = funding_pct(row.get("funding_8h_oi_weighted")), funding_pct(row.get("funding_p90_trailing_365d"))
+    share, share_p90 = pct(row.get("liq_cluster_share_of_oi")), pct(row.get("liq_cluster_share_p90_trailing"))
+    exchange, stable = row.get("exchange_balance_change_7d"), row.get("stablecoin_supply_change_7d")
+    etf_trend, hours = usd(v["etf_flow_trend_5d_usd"]), num(row.get("funding_hours_above_p90"))
     phrases = {
-        "oi_at_local_high": lambda: f"OI within {pct(tol, 0)} of its {window}-day high",
-        "oi_at_all_time_high": lambda: "OI at its all-time high",
-        "oi_rising_7d": lambda: f"OI up {pct(row.get('oi_change_7d'))} in 7 days",
-        "oi_below_local_high": lambda: f"OI more than {pct(tol, 0)} under its {window}-day high",
-        "oi_falling_7d": lambda: f"OI down {pct(_neg(row.get('oi_change_7d')))} in 7 days",
-        "funding_above_p90": lambda: "funding above its P90 in the day's last hour",
-        f"funding_above_p90_{sustained}h": lambda: (f"funding above its P90 for {_n(row.get('funding_hours_above_p90'))}"
-                                                   f" h (at least {sustained} h)"),
-        "funding_at_or_below_p90": lambda: (f"funding at or below its P90 ({funding_pct(row.get('funding_8h_oi_weighted'))}"
-                                            f" against {funding_pct(row.get('funding_p90_trailing_365d'))})"),
-        "funding_negative": lambda: "negative funding (shorts pay longs)",
-        "liq_clusters_dense": lambda: (f"dense liquidation clusters near price ({pct(row.get('liq_cluster_share_of_oi'))}"
-                                       f" of OI, above {pct(row.get('liq_cluster_share_p90_trailing'))})"),
-        "liq_clusters_sparse": lambda: (f"liquidation clusters not dense ({pct(row.get('liq_cluster_share_of_oi'))} of OI,"
-                                        f" P90 {pct(row.get('liq_cluster_share_p90_trailing'))})"),
-        "etf_outflows_5d": lambda: (f"spot ETF net outflows of {usd(_neg(row.get('etf_net_flow_5d_usd')))} over 5 "
-                                    f"trading days (beyond {trend_etf}: no spot support)"),
-        "etf_inflows_5d": lambda: (f"spot ETF net inflows of {usd(row.get('etf_net_flow_5d_usd'))} over 5 trading days"
-                                   f" (beyond {trend_etf}: demand that can absorb a flush)"),
-        "price_below_50d_ma": lambda: "price below its 50-day average",
-        "price_above_50d_ma": lambda: "price above its 50-day average",
-        "spot_volume_above_30d_median": lambda: (f"spot volume {_n(row.get('spot_volume_vs_30d_median'), '.2f')}x its "
-                                                 "30-day median (buyers that can absorb forced selling)"),
-        "exchange_balance_rising_7d": lambda: (f"BTC on exchanges up {pct(row.get('exchange_balance_change_7d'))} in 7 "
-                                               "days (coins arriving to be sold)"),
-        "exchange_balance_falling_7d": lambda: (f"BTC on exchanges down {pct(_neg(row.get('exchange_balance_change_7d')))}"
-                                                " in 7 days (coins leaving: less to sell)"),
-        "stablecoin_supply_rising_7d": lambda: (f"stablecoin supply up {pct(row.get('stablecoin_supply_change_7d'))} in 7"
-                                                " days (dry powder to absorb a flush)"),
-        "stablecoin_supply_falling_7d": lambda: (f"stablecoin supply down "
-                                                 f"{pct(_neg(row.get('stablecoin_supply_change_7d')))} in 7 days "
-                                                 "(less dry powder)"),
+        "oi_at_local_high": f"OI within {high}",
+        "oi_at_all_time_high": "OI at its all-time high",
+        "oi_rising_7d": f"OI up {pct(oi_7d)} in 7 days",
+        "oi_below_local_high": f"OI more than {high.replace(' of its', ' under its')}",
+        "oi_falling_7d": f"OI down {pct(_neg(oi_7d))} in 7 days",
+        "funding_above_p90": "funding above its P90 in the day's last hour",
+        f"funding_above_p90_{v['funding_sustained_hours']}h":
+            f"funding above its P90 for {hours} h (at least {v['funding_sustained_hours']} h)",
+        "funding_at_or_below_p90": f"funding at or below its P90 ({funding} against {p90})",
+        "funding_negative": "negative funding (shorts pay longs)",
+        "liq_clusters_dense": f"dense liquidation clusters near price ({share} of OI, above {share_p90})",
+        "liq_clusters_sparse": f"liquidation clusters not dense ({share} of OI, P90 {share_p90})",
+        "etf_outflows_5d": f"spot ETF net outflows of {usd(_neg(etf_5d))} over 5 trading days (beyond {etf_trend}: "
+                           "no spot support)",
+        "etf_inflows_5d": f"spot ETF net inflows of {usd(etf_5d)} over 5 trading days (beyond {etf_trend}: demand "
+                          "that can absorb a flush)",
+        "price_below_50d_ma": "price below its 50-day average",
+        "price_above_50d_ma": "price above its 50-day average",
+        "spot_volume_above_30d_median": f"spot volume {num(row.get('spot_volume_vs_30d_median'), '.2f')}x its "
+                                        "30-day median (buyers that can absorb forced selling)",
+        "exchange_balance_rising_7d": f"BTC on exchanges up {pct(exchange)} in 7 days (coins arriving to be sold)",
+        "exchange_balance_falling_7d": f"BTC on exchanges down {pct(_neg(exchange))} in 7 days (coins leaving: "
+                                       "less to sell)",
+        "stablecoin_supply_rising_7d": f"stablecoin supply up {pct(stable)} in 7 days (dry powder to absorb a flush)",
+        "stablecoin_supply_falling_7d": f"stablecoin supply down {pct(_neg(stable))} in 7 days (less dry powder)",
     }
-    phrase = phrases.get(code)
-    return phrase() if phrase else code.replace("_", " ")
+    return phrases.get(code, code.replace("_", " "))
 
 
 def _neg(value):
@@ -163,7 +158,7 @@ def _join(parts: list[str], word: str = "and") -> str:
 def what_it_says(row: Row, v: Mapping[str, Any]) -> str:
     met = [c for c in conditions(row, v) if c.held]
     unknown = [c for c in conditions(row, v) if c.held is None]
-    multiplier = _n(row.get("position_size_multiplier"), ".1f")
+    multiplier = num(row.get("position_size_multiplier"), ".1f")
     if crowded(row, v):
         return (f"Leverage is crowded: {_join([c.label for c in met])} all hold, so a leveraged position "
                 f"should be cut to {multiplier}x its normal size today.")
@@ -173,7 +168,7 @@ def what_it_says(row: Row, v: Mapping[str, Any]) -> str:
             if unknown else "")
     return (f"Leverage is not crowded enough to cut size: {len(met)} of the three conditions "
             f"{'holds' if len(met) == 1 else 'hold'}{held}, regime {str(row.get('regime')).replace('_', ' ')}, "
-            f"score {_n(score, '.0f')}/100{tail}; the multiplier stays at {multiplier}.")
+            f"score {num(score, '.0f')}/100{tail}; the multiplier stays at {multiplier}.")
 
 
 def what_would_confirm(row: Row, v: Mapping[str, Any]) -> str:
@@ -189,17 +184,19 @@ def _missing_condition_phrase(condition: Condition, row: Row, v: Mapping[str, An
     if condition.name == "oi_at_local_high":
         gap = oi_gap(row)
         to_go = "" if gap is None else f" (now {pct(gap)} under it)"
-        return f"OI climbing back within {pct(v['oi_local_high_tolerance'], 0)} of its {v['oi_local_high_window_days']}-day high{to_go}"
+        return (f"OI climbing back within {pct(v['oi_local_high_tolerance'], 0)} of its "
+                f"{v['oi_local_high_window_days']}-day high{to_go}")
     if condition.name == "funding_sustained_above_p90":
         return (f"funding staying above its P90 of {funding_pct(row.get('funding_p90_trailing_365d'))} for "
-                f"{v['funding_sustained_hours']} h (now {_n(row.get('funding_hours_above_p90'))} h)")
+                f"{v['funding_sustained_hours']} h (now {num(row.get('funding_hours_above_p90'))} h)")
     return (f"the liquidation cluster share rising above {pct(row.get('liq_cluster_share_p90_trailing'))} of OI "
             f"(now {pct(row.get('liq_cluster_share_of_oi'))})")
 
 
 def _lapse_phrase(condition: Condition, row: Row, v: Mapping[str, Any]) -> str:
     if condition.name == "oi_at_local_high":
-        return f"OI falling more than {pct(v['oi_local_high_tolerance'], 0)} under its {v['oi_local_high_window_days']}-day high"
+        return (f"OI falling more than {pct(v['oi_local_high_tolerance'], 0)} under its "
+                f"{v['oi_local_high_window_days']}-day high")
     if condition.name == "funding_sustained_above_p90":
         return f"funding dropping to its P90 of {funding_pct(row.get('funding_p90_trailing_365d'))} or below"
     return f"the cluster share falling to {pct(row.get('liq_cluster_share_p90_trailing'))} of OI or less"

@@ -60,7 +60,7 @@ def _verdict_html(row: Mapping[str, Any], v: Mapping[str, Any]) -> str:
             f'<div class="what"><b>{escape(str(row["date"])[:10])}: {"CUT leveraged size" if cut else "normal size"}'
             f'</b> &middot; regime <b>{escape(str(row["regime"]).replace("_", " "))}</b> &middot; '
             f'{row["conditions_met"]} of 3 conditions ({row["conditions_evaluated"]} evaluated) &middot; score '
-            f'{brief._n(row.get("leverage_condition_score"), ".0f")}/100 &middot; completeness '
+            f'{brief.num(row.get("leverage_condition_score"), ".0f")}/100 &middot; completeness '
             f'{row["data_completeness"] * 100:.0f} %</div></div>'
             f'<div class="table"><table><thead><tr><th>condition</th><th>today</th><th>threshold</th><th></th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -130,7 +130,8 @@ class _Builder:
             s.absent("Liquidations: no source served any day of this span.")
             self.absent.append("liquidations")
         if self.has("liq_cluster_share_of_oi"):
-            self.add(s, "chart-clusters", charts.clusters(self.since, v, self.has("liq_cluster_heatmap_usd_within_5pct")))
+            self.add(s, "chart-clusters",
+                     charts.clusters(self.since, v, self.has("liq_cluster_heatmap_usd_within_5pct")))
         else:
             s.absent("Liquidation clusters: the estimate has no day in this span.")
             self.absent.append("clusters")
@@ -176,7 +177,8 @@ class _Builder:
             lift = t["cascade_condition_lift"].query("event_set == 'any'")
             s.html(table(["condition (any event)", "held on", "events preceded", "days held, no event in 7 d",
                           "hit rate", "lift"],
-                         [[CONDITION_LABELS.get(r.condition, r.condition), _fmt(r.base_rate, "pct"), f"{r.events_preceded} of {r.events}",
+                         [[CONDITION_LABELS.get(r.condition, r.condition), _fmt(r.base_rate, "pct"),
+                           f"{r.events_preceded} of {r.events}",
                            f"{r.days_held_not_followed} of {r.days_held}", _fmt(r.hit_rate, "pct"),
                            _fmt(r.lift, "num")] for r in lift.itertuples()]))
         if not _absent(s, self.snapshot, "sizing_backtest", "Backtest summary", self.absent):

@@ -124,7 +124,7 @@ SCRIPT = """
   document.querySelectorAll('.controls button').forEach(button => button.addEventListener('click', () => {
     const since = Number(button.dataset.since);
     document.querySelectorAll('.controls button').forEach(b => b.classList.toggle('on', b === button));
-    views.forEach(view => { try { view.signal('since', since).runAsync(); } catch (e) { /* a chart without the window */ } });
+    views.forEach(view => view.signal('since', since).runAsync());
   }));
 })();
 """
@@ -138,7 +138,8 @@ def render(*, title: str, meta: str, verdict_html: str, sections: list[Section],
     body = "".join(f"<section><h2>{escape(s.title)}</h2>" + (f"<p>{escape(s.intro)}</p>" if s.intro else "")
                    + "".join(s.blocks) + "</section>" for s in sections)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{CSS}</style></head><body><main>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{CSS}</style></head>'
+            f"<body><main>"
             f'<h1>{escape(title)}</h1><p class="meta">{escape(meta)}</p>'
             f'<p id="render-errors" class="errors" hidden></p>{verdict_html}'
             f'<div class="controls">Charts show: {buttons}</div>{body}</main>'

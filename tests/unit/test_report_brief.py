@@ -92,7 +92,8 @@ def test_missing_values_read_as_such_never_as_nan(v):
     text = brief.what_it_says(row, v) + brief.what_would_confirm(row, v) + brief.what_would_cancel(row, v)
     assert "nan" not in text.lower() and "<NA>" not in text
     assert "cannot be evaluated yet" in brief.what_it_says(row, v)
-    assert brief.what_would_confirm(row, v) == "Confirmed by: nothing else in today's data beyond the conditions themselves."
+    assert brief.what_would_confirm(row, v) == ("Confirmed by: nothing else in today's data beyond the conditions "
+                                                "themselves.")
 
 
 def test_an_unknown_code_is_shown_in_plain_words(v):
