@@ -213,6 +213,10 @@ class _Builder:
         self.add(s, "chart-checks", charts.status_strips("checks", "Cross-checks, status per day",
                                                           checks["key"].nunique(), _statuses(checks), self.since))
         self.add(s, "chart-completeness", charts.completeness(self.since))
+        present = frames.sources(self.mart)
+        self.data["sources"] = frames.columnar(present)
+        self.add(s, "chart-sources", charts.status_strips("sources", "Sources present in the mart, per day",
+                                                           present["key"].nunique(), _statuses(present), self.since))
         if not _absent(s, self.snapshot, "landing_status", "Feed landing status", self.absent):
             status = t["landing_status"]
             feeds = frames.landing(status)

@@ -123,6 +123,14 @@ def landing(status: pd.DataFrame) -> pd.DataFrame:
     return segments(feeds[["date", "feed", "status"]], "feed", "status")
 
 
+def sources(mart: pd.DataFrame) -> pd.DataFrame:
+    """The runs of days each source was present in the mart (``sources_present``); absent days are gaps."""
+    listed = mart[["date", "sources_present"]].assign(
+        key=mart["sources_present"].fillna("").str.split(",")).explode("key")
+    listed = listed[listed["key"] != ""].assign(status="present")
+    return segments(listed[["date", "key", "status"]], "key", "status")
+
+
 def checks(aggregator_check: pd.DataFrame) -> pd.DataFrame:
     """Each aggregator cross-check's status over time, as segments (key = check name)."""
     return segments(aggregator_check[["date", "check_name", "status"]], "check_name", "status")

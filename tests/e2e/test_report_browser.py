@@ -17,8 +17,8 @@ pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT / "warehouse" / "screenshots" / "report.png"
 # charts every snapshot of this window draws: price, OI, funding and its streak, liquidations, clusters, ETF flows,
-# stablecoins, exchange balances, backtest equity and drawdown, cross-checks, completeness
-ALWAYS = 13
+# stablecoins, exchange balances, backtest equity and drawdown, cross-checks, completeness, sources present
+ALWAYS = 14
 # charts of the tables a newer snapshot adds
 WITH_TABLE = {"venue_daily": 1, "landing_status": 1}
 

@@ -126,3 +126,11 @@ def test_the_oi_high_is_the_trailing_window_of_the_var():
                          "liq_cluster_heatmap_usd_within_5pct": None, "oi_usd_total": 1.0})
     got = frames.with_oi_high(mart, {"oi_local_high_window_days": 2})
     assert got["oi_high_90d"].tolist() == [10.0, 12.0, 12.0, 11.0, 9.0]
+
+
+def test_sources_present_become_runs_per_source():
+    mart = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3).date,
+                         "sources_present": ["binance,okx", "binance", ""]})
+    got = frames.sources(mart)
+    assert got.values.tolist() == [["binance", "2024-01-01", "2024-01-03", "present"],
+                                   ["okx", "2024-01-01", "2024-01-02", "present"]]
