@@ -82,7 +82,8 @@ box-sizing:border-box;width:100%}
 .absent{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;border-radius:4px}
 .table{overflow-x:auto;background:#fff;border-radius:8px;margin:10px 0}
 table{border-collapse:collapse;font-size:13px;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #eee;
-text-align:left;vertical-align:top}td.num,td:first-child{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
+text-align:left;vertical-align:top}td.num,td:first-child{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 .held{color:#b00020;font-weight:700}.not{color:#2c7a2c}
 .controls{position:sticky;top:0;z-index:5;background:#f6f7f9;padding:8px 0;border-bottom:1px solid #ddd}
 .controls button{font:inherit;margin-right:6px;padding:3px 10px;border:1px solid #999;border-radius:4px;
