@@ -12,8 +12,8 @@ import altair as alt
 SINCE = "since"
 HEIGHT = 190
 REGIME_COLORS = {"deleveraging_precondition": "#d62728", "elevated": "#ff7f0e", "reset": "#2ca02c"}
-STATUS_COLORS = {"agreed": "#2ca02c", "landed": "#2ca02c", "present": "#2ca02c", "single_source": "#9ecae1", "no_rows": "#d9d9d9",
-                 "no_trading": "#e7e7e7", "unavailable": "#969696", "missing": "#ff9896", "diverged": "#ff7f0e",
+STATUS_COLORS = {"agreed": "#2ca02c", "landed": "#2ca02c", "present": "#2ca02c", "single_source": "#9ecae1",
+                 "no_rows": "#d9d9d9", "no_trading": "#e7e7e7", "unavailable": "#969696", "missing": "#ff9896", "diverged": "#ff7f0e",
                  "failed": "#d62728", "skipped": "#9467bd"}
 LONG, SHORT = "#d62728", "#2ca02c"
 
