@@ -48,4 +48,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published dbt_project/target
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs dbt_project/target

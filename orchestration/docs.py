@@ -82,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.docs",
                                      description="Write dbt's documentation site as one offline HTML file.")
     parser.parse_args(argv)
-    warehouse = settings().warehouse_dir
     try:
+        warehouse = settings().warehouse_dir
         result = generate_docs(warehouse)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:  # ValueError: the configuration (orchestration.config) is wrong
         print(f"error: {exc}", file=sys.stderr)
         return 1
     source = (f"catalog from a copy of {result.catalog_from / WORKING_DB}" if result.catalog_from else
