@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test dev bench validate verdict report chromium clean
+.PHONY: install run test dev bench validate verdict report chromium docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,9 +49,14 @@ verdict: install
 report: install
 	$(PY) -m orchestration.cli report
 
+## make docs: dbt's documentation site, one offline HTML file (warehouse/docs/index.html; catalog from a copy of
+## the warehouse, never the working file, so a running pipeline is not disturbed)
+docs: install
+	$(PY) -m orchestration.docs
+
 ## make bench: timings and peak memory of the stages
 bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published dbt_project/target
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache dbt_project/target

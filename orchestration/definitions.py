@@ -3,7 +3,8 @@
 Two jobs: ``land_feeds`` (partitioned by month, narrowed to days by tags: every feed, raw gates) and
 ``build_marts`` (unpartitioned: re-check of the raw tables, dbt build over the window, mart gates, publish).
 The schedule launches the landing; a run-status sensor launches the marts after it (see
-``orchestration.sensors``); ``make run`` runs both.
+``orchestration.sensors``); ``make run`` runs both. A second sensor warns, hourly, when the published mart's
+latest day is too old (``orchestration.assets.freshness``).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import gate_check
 from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executable
+from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshness, mart_freshness_sensor
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
 from orchestration.assets.report import published_report
@@ -79,15 +81,18 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=MONTHLY,
                                description="Land every feed for the days of its months (narrowed by its window "
                                            "tags); gate the raw tables.")
-    marts = dg.define_asset_job(MARTS_JOB, selection=(dg.AssetSelection.all() - raw) | rechecks,
+    # the freshness check reads the published snapshot: inside build_marts it would run before publishing; its
+    # sensor evaluates it every hour instead
+    freshness = dg.AssetSelection.checks(CHECK_KEY)
+    marts = dg.define_asset_job(MARTS_JOB, selection=(dg.AssetSelection.all() - raw - freshness) | rechecks,
                                 description="Re-check the raw tables for the window of the landing run it "
                                             "follows, dbt build over it, gate the marts, publish, write the report.")
     return dg.Definitions(
         assets=[*landing, build_dbt_assets(), published_marts, published_report],
-        asset_checks=[*raw_gates, *raw_rechecks, *mart_gates],
+        asset_checks=[*raw_gates, *raw_rechecks, *mart_gates, leverage_condition_freshness],
         jobs=[land, marts],
         schedules=[daily_refresh(land)],
-        sensors=[marts_after_landing(land, marts)],
+        sensors=[marts_after_landing(land, marts), mart_freshness_sensor],
         resources={**{
             "warehouse": WarehouseResource(warehouse_dir=_env("LC_WAREHOUSE_DIR", str(config.warehouse_dir))),
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),

@@ -155,3 +155,68 @@ def test_a_landing_run_lands_the_days_of_its_months_narrowed_by_its_window_tags(
     tags = window_tags(Window(date(2024, 2, 12), date(2024, 2, 12)))
     assert window_from_context(ctx("2024-02-01", "2024-02-01", tags)) == Window(date(2024, 2, 12), date(2024, 2, 12))
     assert window_from_context(ctx("2024-04-01", "2024-04-01"), latest=date(2024, 3, 4)) is None  # nothing complete
+
+
+def _publish_mart(published, latest: date) -> None:
+    import duckdb
+
+    published.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"copy (select range::date as date from range(date '{latest}' - 3, date '{latest}' + 1, interval 1 day)) "
+                f"to '{published / 'leverage_condition.parquet'}' (format parquet)")
+    con.close()
+
+
+def test_the_mart_freshness_check_warns_hourly_from_a_sensor_outside_the_marts_job(defs):
+    from orchestration.assets.freshness import CHECK_KEY, SENSOR_NAME
+
+    graph = defs.resolve_asset_graph()
+    spec = graph.get_check_spec(CHECK_KEY)
+    assert spec.asset_key == dg.AssetKey("leverage_condition") and not spec.blocking
+    # inside build_marts it would run before publishing and read the previous snapshot
+    assert CHECK_KEY not in set(defs.resolve_job_def("build_marts").asset_layer.asset_graph.asset_check_keys)
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    assert sensor.minimum_interval_seconds == 3600 and sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def _freshness_evaluation(defs, warehouse_dir):
+    from orchestration.assets.freshness import SENSOR_NAME
+    from orchestration.resources import WarehouseResource
+
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance,
+                                          resources={"warehouse": WarehouseResource(warehouse_dir=str(warehouse_dir))})
+        result = sensor.evaluate_tick(context)
+    assert not result.run_requests  # reported on the asset, no run launched
+    (evaluation,) = result.asset_events
+    return evaluation
+
+
+def test_the_freshness_sensor_reports_fresh_stale_and_missing_marts(defs, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from orchestration.assets.freshness import CHECK_KEY
+
+    today = datetime.now(timezone.utc).date()
+    _publish_mart(tmp_path / "fresh" / "published", today - timedelta(days=1))
+    _publish_mart(tmp_path / "stale" / "published", today - timedelta(days=3))
+    fresh, stale, missing = (_freshness_evaluation(defs, tmp_path / name) for name in ("fresh", "stale", "missing"))
+    for evaluation in (fresh, stale, missing):
+        assert (evaluation.asset_key, evaluation.check_name) == (CHECK_KEY.asset_key, CHECK_KEY.name)
+        assert evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert fresh.passed and fresh.metadata["latest_day"].value == (today - timedelta(days=1)).isoformat()
+    assert not stale.passed and "stale" in stale.description
+    assert stale.metadata["age_hours"].value > 48
+    assert not missing.passed and "no day yet" in missing.description
+
+
+def test_the_freshness_check_can_be_executed_by_hand(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from orchestration.assets.freshness import leverage_condition_freshness
+    from orchestration.resources import WarehouseResource
+
+    _publish_mart(tmp_path / "published", datetime.now(timezone.utc).date() - timedelta(days=1))
+    result = leverage_condition_freshness(warehouse=WarehouseResource(warehouse_dir=str(tmp_path)))
+    assert result.passed and result.severity == dg.AssetCheckSeverity.WARN

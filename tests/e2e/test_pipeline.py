@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import run, verdict_table
+from orchestration.assets.publishing import PUBLISHED_MARTS
 from orchestration.definitions import datasets
 from orchestration.feeds.base import Window
 from orchestration.feeds.http import HttpResponse
@@ -89,6 +90,25 @@ def test_run_lands_gates_builds_and_publishes(built):
     table = verdict_table(warehouse / "published", days=5).splitlines()
     assert len(table) == 6 and {"multiplier", "native", "complete"} <= set(table[0].split())
     assert table[-1].split()[0] == WINDOW.end.isoformat()
+
+
+def test_every_published_and_mart_column_is_declared_where_its_description_lives(built):
+    """The docs cover what is really there: each table's columns equal those its yml declares (and describes,
+    tests/assets/test_dbt_docs.py), in the working warehouse and in the published snapshot."""
+    from orchestration.assets.dbt import ensure_manifest
+    from tests.assets.test_dbt_docs import published_nodes
+
+    warehouse, _ = built
+    nodes = published_nodes(json.loads(ensure_manifest().read_text()))
+    columns_sql = "SELECT column_name FROM information_schema.columns WHERE table_name = '{}' ORDER BY ordinal_position"
+    for node in nodes:
+        declared = sorted(node["columns"])
+        assert sorted(r[0] for r in rows(warehouse / "leverage.duckdb", columns_sql.format(node["alias"]))) == \
+            declared, node["name"]
+    for name in PUBLISHED_MARTS:
+        (node,) = [n for n in nodes if n["name"] == name]
+        assert sorted(r[0] for r in rows(warehouse / "published" / "marts.duckdb", columns_sql.format(name))) == \
+            sorted(node["columns"]), name
 
 
 def test_raw_tables_hold_every_day_of_the_window(built):
