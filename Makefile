@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test dev bench validate verdict docs clean
+.PHONY: install run test dev bench validate verdict report chromium docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,16 @@ install: $(STAMP)
 run: install
 	$(PY) -m orchestration.cli run
 
-## make test: the whole suite (unit, asset, end to end)
-test: install
+## make test: the whole suite (unit, asset, end to end); the report's browser test needs Debian's chromium
+test: install chromium
 	$(PY) -m pytest
+
+## chromium for the browser test, from Debian's packages when absent and apt is there (never fatal: the
+## test then skips and says why)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1; }; } \
+	  || echo "chromium not installed (no apt or no permission): the report's browser test will be skipped"; }
 
 ## make dev: the Dagster UI on the same definitions
 dev: install
@@ -38,6 +45,10 @@ validate: install
 verdict: install
 	$(PY) -m orchestration.cli verdict
 
+## make report: rebuild warehouse/published/report.html from the current published snapshot
+report: install
+	$(PY) -m orchestration.cli report
+
 ## make docs: dbt's documentation site, one offline HTML file (warehouse/docs/index.html; catalog from a copy of
 ## the warehouse, never the working file, so a running pipeline is not disturbed)
 docs: install
@@ -48,4 +59,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs dbt_project/target
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache dbt_project/target

@@ -208,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="re-land settled days too (days landed long after they ended are skipped otherwise)")
     verdict_p = sub.add_parser("verdict", help="print the latest days of the published mart")
     verdict_p.add_argument("--days", type=int, default=10)
+    sub.add_parser("report", help="rebuild published/report.html from the current published snapshot")
     args = parser.parse_args(argv)
 
     config = settings()
+    if args.command == "report":
+        return report(config.published_dir)
     if args.command == "run":
         window = Window(args.start or config.start_date, args.end or config.end_date)
         print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}",
@@ -227,6 +230,22 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     print(verdict_table(config.published_dir, args.days))
     print(evidence_table(config.published_dir))
+    report_path = config.published_dir / "report.html"
+    if report_path.exists():
+        print(f"report (open in a browser, works offline): {report_path}")
+    return 0
+
+
+def report(published_dir: Path) -> int:
+    """``make report``: the page again from the snapshot as it is now (no run), its path on stdout."""
+    from orchestration.report.build import build_report
+
+    try:
+        built = build_report(published_dir)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"report not built: {error}", file=sys.stderr)
+        return 1
+    print(f"{built.path}  ({built.bytes / 1e6:.2f} MB, {built.charts} charts, as of {built.as_of})")
     return 0
 
 

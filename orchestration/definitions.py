@@ -19,6 +19,7 @@ from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executab
 from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshness, mart_freshness_sensor
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
+from orchestration.assets.report import published_report
 from orchestration.config import settings
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
                                   dydx, farside, glassnode, okx, sosovalue)
@@ -85,9 +86,9 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     freshness = dg.AssetSelection.checks(CHECK_KEY)
     marts = dg.define_asset_job(MARTS_JOB, selection=(dg.AssetSelection.all() - raw - freshness) | rechecks,
                                 description="Re-check the raw tables for the window of the landing run it "
-                                            "follows, dbt build over it, gate the marts, publish.")
+                                            "follows, dbt build over it, gate the marts, publish, write the report.")
     return dg.Definitions(
-        assets=[*landing, build_dbt_assets(), published_marts],
+        assets=[*landing, build_dbt_assets(), published_marts, published_report],
         asset_checks=[*raw_gates, *raw_rechecks, *mart_gates, leverage_condition_freshness],
         jobs=[land, marts],
         schedules=[daily_refresh(land)],

@@ -73,7 +73,7 @@ def test_jobs_split_partitioned_landing_from_unpartitioned_marts(defs):
     land_keys = {k.to_user_string() for k in land.asset_layer.executable_asset_keys}
     mart_keys = {k.to_user_string() for k in marts.asset_layer.executable_asset_keys}
     assert land_keys and all(k.startswith("raw/") for k in land_keys)
-    assert {"leverage_condition", "published/marts", "stg_binance__funding"} <= mart_keys
+    assert {"leverage_condition", "published/marts", "published/report", "stg_binance__funding"} <= mart_keys
     assert not land_keys & mart_keys
     assert land.partitions_def == MONTHLY and marts.partitions_def is None
 

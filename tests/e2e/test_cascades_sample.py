@@ -2,31 +2,18 @@
 event study and the sizing backtest beside the mart."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from orchestration.assets.publishing import PUBLISHED_MARTS
 from orchestration.cli import evidence_table
-from orchestration.feeds.base import Window
-from runs import query, run_window  # tests/e2e is on the path
+from runs import SAMPLE_WINDOW as WINDOW  # tests/e2e is on the path
+from runs import query
 
 pytestmark = pytest.mark.e2e
 
-NOW = "2024-08-16T00:30:00+00:00"
-WINDOW = Window(date(2024, 5, 5), date(2024, 8, 15))  # 103 days: the 90-day OI history is there by 08-02
 
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("cascades") / "warehouse"
-    result = run_window(warehouse, WINDOW, now=NOW)
-    assert result.success
-    return warehouse, result
-
-
-def test_the_event_tables_are_gated_and_published_beside_the_mart(built):
-    warehouse, result = built
+def test_the_event_tables_are_gated_and_published_beside_the_mart(sample_window):
+    warehouse, result = sample_window
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
     for table in PUBLISHED_MARTS:
         assert checks.get(f"gate_{table}") is True, table
@@ -38,8 +25,8 @@ def test_the_event_tables_are_gated_and_published_beside_the_mart(built):
     assert query(published, "select days from sizing_backtest where period_kind = 'all'") == [(len(WINDOW.days()),)]
 
 
-def test_the_documented_flush_has_its_row_and_the_data_flags_it(built):
-    warehouse, _ = built
+def test_the_documented_flush_has_its_row_and_the_data_flags_it(sample_window):
+    warehouse, _ = sample_window
     study = query(warehouse / "published" / "marts.duckdb",
                   "select event_id, detected_by_data, pre_days_observed, preceded_by_funding_sustained, "
                   "oi_change_1d < -0.1, liq_long_usd > 1e8, return_next_7d is not null "
@@ -48,8 +35,8 @@ def test_the_documented_flush_has_its_row_and_the_data_flags_it(built):
     assert study == [("2024-08-05", True, 7, False, True, True, True)]
 
 
-def test_a_verdict_changes_exposure_from_the_next_day_only(built):
-    warehouse, _ = built
+def test_a_verdict_changes_exposure_from_the_next_day_only(sample_window):
+    warehouse, _ = sample_window
     pairs = query(warehouse / "published" / "marts.duckdb",
                   "select d.rule_exposure, y.position_size_multiplier * d.constant_exposure "
                   "from sizing_backtest_daily d join sizing_backtest_daily y on y.date = d.date - interval 1 day")
@@ -57,8 +44,8 @@ def test_a_verdict_changes_exposure_from_the_next_day_only(built):
     assert all(abs(exposure - expected) < 1e-12 for exposure, expected in pairs)
 
 
-def test_the_terminal_summary_reads_the_published_tables(built):
-    warehouse, _ = built
+def test_the_terminal_summary_reads_the_published_tables(sample_window):
+    warehouse, _ = sample_window
     text = evidence_table(warehouse / "published")
     assert text.startswith("Is the rule worth following? 1 documented cascades")
     assert "all three (multiplier 0.5)" in text and "backtest, 2x long" in text
