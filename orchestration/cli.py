@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from orchestration.config import settings
+from orchestration.config import ConfigError, settings
 from orchestration.feeds.base import Window
 
 VERDICT_COLUMNS = {
@@ -201,18 +200,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leverage-condition", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="materialize every asset for the window, then print the verdict")
-    run_p.add_argument("--start", type=date.fromisoformat, help="first day (default LC_START_DATE)")
-    run_p.add_argument("--end", type=date.fromisoformat, help="last day (default LC_END_DATE / yesterday)")
-    run_p.add_argument("--days", type=int, default=10, help="rows of the verdict table")
+    run_p.add_argument("--start", help="first day, YYYY-MM-DD (default LC_START_DATE)")
+    run_p.add_argument("--end", help="last day, YYYY-MM-DD (default LC_END_DATE / the latest complete UTC day)")
+    run_p.add_argument("--days", default="10", help="rows of the verdict table")
     run_p.add_argument("--reland", action="store_true",
                        help="re-land settled days too (days landed long after they ended are skipped otherwise)")
     verdict_p = sub.add_parser("verdict", help="print the latest days of the published mart")
-    verdict_p.add_argument("--days", type=int, default=10)
+    verdict_p.add_argument("--days", default="10")
     args = parser.parse_args(argv)
 
-    config = settings()
+    # every setting is checked before anything runs (and before Dagster is imported): one line, exit 2
+    try:
+        config = settings(start=("--start", args.start) if getattr(args, "start", None) else None,
+                          end=("--end", args.end) if getattr(args, "end", None) else None)
+        days = verdict_days(args.days)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "run":
-        window = Window(args.start or config.start_date, args.end or config.end_date)
+        window = Window(config.start_date, config.end_date)
         print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}",
               flush=True)
         started = time.monotonic()
@@ -225,9 +231,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the published snapshot (if any) was left as it was; what failed is above, every event in "
                   f"{log_path}", file=sys.stderr)
             return 1
-    print(verdict_table(config.published_dir, args.days))
+    try:
+        print(verdict_table(config.published_dir, days))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(evidence_table(config.published_dir))
+    print(report_line(config.published_dir))
     return 0
+
+
+def verdict_days(text: str) -> int:
+    """``--days``: how many rows the verdict table shows."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ConfigError("--days", text, "is not a number of days", "the verdict table shows 1 day or more",
+                          "use e.g. --days 10")
+    return int(text)
+
+
+def report_line(published_dir: Path) -> str:
+    """Where the report is, or that it was not written (the report asset writes it beside the snapshot)."""
+    report = published_dir / "report.html"
+    if report.exists():
+        return f"report: {report}"
+    return f"report: not written (no {report})"
 
 
 if __name__ == "__main__":
