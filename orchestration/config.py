@@ -78,18 +78,21 @@ def recorded_dir() -> Path:
     return Path(os.environ.get("LC_RECORDED_DIR") or DEFAULT_RECORDED_DIR).resolve()
 
 
-def sample_now() -> datetime | None:
-    """``LC_SAMPLE_NOW``, the offline worlds' pinned clock (UTC when it names no zone), or None when unset."""
-    text = os.environ.get("LC_SAMPLE_NOW", "").strip()
-    if not text:
-        return None
+def pinned_time(text: str) -> datetime:
+    """An ``LC_SAMPLE_NOW`` value as a moment (UTC when it names no zone)."""
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError("LC_SAMPLE_NOW", text, "is not a timestamp",
                           "it is ISO 8601, e.g. 2024-08-16T00:30:00+00:00",
                           "fix it, or unset it to use the current time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def sample_now() -> datetime | None:
+    """``LC_SAMPLE_NOW``, the offline worlds' pinned clock, or None when unset."""
+    text = os.environ.get("LC_SAMPLE_NOW", "").strip()
+    return pinned_time(text) if text else None
 
 
 def feeds_now(mode: str) -> datetime:

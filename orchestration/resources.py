@@ -72,8 +72,9 @@ class FeedTransportResource(dg.ConfigurableResource):
     def now(self) -> datetime:
         """The clock feeds are read against: pinned in the offline modes if ``sample_now`` is set."""
         if self.mode != "live" and self.sample_now:
-            pinned = datetime.fromisoformat(self.sample_now)
-            return pinned if pinned.tzinfo else pinned.replace(tzinfo=timezone.utc)
+            from orchestration.config import pinned_time
+
+            return pinned_time(self.sample_now)
         return datetime.now(timezone.utc)
 
     def transport(self) -> Transport:
