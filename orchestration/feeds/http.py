@@ -2,7 +2,9 @@
 
 Connectors build requests and parse payloads; this module owns everything about getting a response:
 timeouts, retries with exponential backoff on 429 and 5xx (honouring ``Retry-After``), a per-provider
-rate limit, API keys read from the environment and redacted from anything stored or logged. Where a
+rate limit, API keys read from the environment and redacted from anything stored or logged, and requests that
+got no answer named by their cause (:func:`network_failure`), retried only where that can help, with an
+offline machine recognised across providers (:class:`Reachability`). Where a
 request goes is the *transport*'s business: live HTTP, the in-process sample world, or a test double.
 """
 from __future__ import annotations
