@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from orchestration.config import settings
+from orchestration.config import ConfigError, settings
 from orchestration.feeds.base import Window
 
 VERDICT_COLUMNS = {
@@ -19,22 +18,30 @@ VERDICT_COLUMNS = {
     "price_close_usd": "price",
     "oi_usd_total": "OI $bn",
     "crypto_native_share_of_oi": "native %",
-    "funding_8h_oi_weighted": "funding %/8h",
+    "funding_8h_oi_weighted": "fund %/8h",
     "funding_p90_trailing_365d": "P90 %/8h",
-    "funding_hours_above_p90": "h > P90",
+    "funding_hours_above_p90": "h>P90",
     "oi_at_local_high": "OI high",
     "liq_long_usd": "liq $m",
     "liq_cluster_share_of_oi": "clust %OI",
     "liq_clusters_dense": "dense",
+    "etf_net_flow_5d_usd": "ETF 5d $m",
+    "stablecoin_supply_change_7d": "stable 7d %",
+    "exchange_balance_change_7d": "exch 7d %",
     "conditions_met": "conds",
     "regime": "regime",
-    "position_size_multiplier": "multiplier",
+    "position_size_multiplier": "mult",
     "data_completeness": "complete",
 }
 
 
+def _shown(values, scale: float, spec: str):
+    """``values`` scaled and formatted; blank where null (a figure not known yet, or a source missing)."""
+    return (values * scale).map(lambda v: "" if v != v else format(v, spec))
+
+
 def verdict_table(published_dir: Path, days: int = 10) -> str:
-    """The latest ``days`` rows of the published mart as a readable table."""
+    """The latest ``days`` rows of the published mart as a readable table (about 150 columns)."""
     import duckdb
 
     path = published_dir / "marts.duckdb"
@@ -48,17 +55,14 @@ def verdict_table(published_dir: Path, days: int = 10) -> str:
                             [days]).df().iloc[::-1]
     finally:
         con.close()
-    frame["price_close_usd"] = frame["price_close_usd"].map("{:,.0f}".format)
-    frame["oi_usd_total"] = (frame["oi_usd_total"] / 1e9).map("{:,.2f}".format)
-    for col in ("funding_8h_oi_weighted", "funding_p90_trailing_365d"):
-        frame[col] = (frame[col] * 100).map(lambda v: "" if v != v else f"{v:.4f}")
-    frame["position_size_multiplier"] = frame["position_size_multiplier"].map("{:.2f}".format)
-    frame["liq_long_usd"] = (frame["liq_long_usd"] / 1e6).map(lambda v: "" if v != v else f"{v:,.0f}")
-    frame["liq_cluster_share_of_oi"] = (frame["liq_cluster_share_of_oi"] * 100).map(
-        lambda v: "" if v != v else f"{v:.1f}")
-    frame["crypto_native_share_of_oi"] = (frame["crypto_native_share_of_oi"] * 100).map(
-        lambda v: "" if v != v else f"{v:.0f}")
-    frame["data_completeness"] = frame["data_completeness"].map("{:.0%}".format)
+    for column, scale, spec in (("price_close_usd", 1, ",.0f"), ("oi_usd_total", 1e-9, ",.2f"),
+                                ("funding_8h_oi_weighted", 100, ".4f"), ("funding_p90_trailing_365d", 100, ".4f"),
+                                ("position_size_multiplier", 1, ".2f"), ("liq_long_usd", 1e-6, ",.0f"),
+                                ("liq_cluster_share_of_oi", 100, ".1f"), ("crypto_native_share_of_oi", 100, ".0f"),
+                                ("etf_net_flow_5d_usd", 1e-6, ",.0f"), ("stablecoin_supply_change_7d", 100, ".2f"),
+                                ("exchange_balance_change_7d", 100, ".2f"), ("data_completeness", 100, ".0f")):
+        frame[column] = _shown(frame[column].astype(float), scale, spec)
+    frame["data_completeness"] = frame["data_completeness"].map(lambda v: v and f"{v}%")
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     # a condition that cannot be evaluated yet (short history) shows blank, not <NA>
     return frame.astype(object).where(frame.notna(), "").rename(columns=VERDICT_COLUMNS).to_string(index=False)
@@ -115,22 +119,29 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None, 
             runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
                 instance=instance, tags=window_tags(window), raise_on_error=False, run_config=run_config))
     result = RefreshResult(runs)
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
+    if log_path is None:  # with a log file the progress view has said what failed
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
     return result
 
 
 def _stdout_to(log_path: Path):
-    """Send what libraries print (dbt's output, through dagster-dbt) to the log file, not the terminal; the
-    progress handler already holds the real stdout."""
+    """Send what libraries print (dbt's output, through dagster-dbt) and what they log through Python's
+    logging (the HTTP client's retries, urllib3) to the log file, not the terminal; the progress handler
+    already holds the real stdout."""
     import contextlib
+    import logging
 
     handle = log_path.open("a", encoding="utf-8", buffering=1)
     stack = contextlib.ExitStack()
     stack.enter_context(handle)
     stack.enter_context(contextlib.redirect_stdout(handle))
+    handler = logging.StreamHandler(handle)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)  # with a handler there, nothing falls back to stderr
+    stack.callback(logging.getLogger().removeHandler, handler)
     return stack
 
 
@@ -201,21 +212,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leverage-condition", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="materialize every asset for the window, then print the verdict")
-    run_p.add_argument("--start", type=date.fromisoformat, help="first day (default LC_START_DATE)")
-    run_p.add_argument("--end", type=date.fromisoformat, help="last day (default LC_END_DATE / yesterday)")
-    run_p.add_argument("--days", type=int, default=10, help="rows of the verdict table")
+    run_p.add_argument("--start", help="first day, YYYY-MM-DD (default LC_START_DATE)")
+    run_p.add_argument("--end", help="last day, YYYY-MM-DD (default LC_END_DATE / the latest complete UTC day)")
+    run_p.add_argument("--days", default="10", help="rows of the verdict table")
     run_p.add_argument("--reland", action="store_true",
                        help="re-land settled days too (days landed long after they ended are skipped otherwise)")
     verdict_p = sub.add_parser("verdict", help="print the latest days of the published mart")
-    verdict_p.add_argument("--days", type=int, default=10)
+    verdict_p.add_argument("--days", default="10")
     sub.add_parser("report", help="rebuild published/report.html from the current published snapshot")
     args = parser.parse_args(argv)
 
-    config = settings()
+    # every setting is checked before anything runs (and before Dagster is imported): one line, exit 2
+    try:
+        config = settings(start=("--start", args.start) if getattr(args, "start", None) else None,
+                          end=("--end", args.end) if getattr(args, "end", None) else None)
+        days = verdict_days(getattr(args, "days", "10"))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "report":
         return report(config.published_dir)
     if args.command == "run":
-        window = Window(args.start or config.start_date, args.end or config.end_date)
+        window = Window(config.start_date, config.end_date)
         print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}",
               flush=True)
         started = time.monotonic()
@@ -228,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the published snapshot (if any) was left as it was; what failed is above, every event in "
                   f"{log_path}", file=sys.stderr)
             return 1
-    print(verdict_table(config.published_dir, args.days))
+    try:
+        print(verdict_table(config.published_dir, days))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(evidence_table(config.published_dir))
-    report_path = config.published_dir / "report.html"
-    if report_path.exists():
-        print(f"report (open in a browser, works offline): {report_path}")
+    print(report_line(config.published_dir))
     return 0
 
 
@@ -247,6 +267,22 @@ def report(published_dir: Path) -> int:
         return 1
     print(f"{built.path}  ({built.bytes / 1e6:.2f} MB, {built.charts} charts, as of {built.as_of})")
     return 0
+
+
+def verdict_days(text: str) -> int:
+    """``--days``: how many rows the verdict table shows."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ConfigError("--days", text, "is not a number of days", "the verdict table shows 1 day or more",
+                          "use e.g. --days 10")
+    return int(text)
+
+
+def report_line(published_dir: Path) -> str:
+    """Where the report is, or that it was not written (the report asset writes it beside the snapshot)."""
+    report = published_dir / "report.html"
+    if report.exists():
+        return f"report (open in a browser, works offline): {report}"
+    return f"report: not written (no {report})"
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshne
 from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
 from orchestration.assets.report import published_report
-from orchestration.config import settings
+from orchestration.config import ConfigError, settings
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
                                   dydx, farside, glassnode, okx, sosovalue)
 from orchestration.partitions import MONTHLY, RELAND_DAYS, range_tags, scheduled_window
@@ -106,4 +106,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     )
 
 
-defs = build_defs()
+
+try:
+    defs = build_defs()
+except ConfigError as exc:  # a bad setting: Dagster shows its one line, not the frames of config.py
+    raise exc.with_traceback(None) from None

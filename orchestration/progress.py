@@ -36,7 +36,7 @@ class ProgressHandler(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self.out = out
         self.started: dict[str, float] = {}
-        self.landed: dict[str, str] = {}  # landing step -> its line, said when the step ends
+        self.landed: dict[str, tuple[str, str]] = {}  # landing step -> its line and reason, said when it ends
         self.gates = {"passed": 0, "warned": 0, "blocked": 0}
         self.run_started = time.monotonic()
         self.dbt_models = self.dbt_tests = self.dbt_failed_tests = 0
@@ -84,9 +84,12 @@ class ProgressHandler(logging.Handler):
             self.say(f"  dbt build: {self.dbt_models} models, {self.dbt_tests} tests{failed} "
                      f"({self._elapsed(step)})")
         elif kind == "STEP_SUCCESS" and step in self.landed:
-            self.say(self.landed.pop(step) + f" {self._elapsed(step):>8}")
+            line, reason = self.landed.pop(step)
+            self.say(line + f" {self._elapsed(step):>8}" + (f"  {reason}" if reason else ""))
         elif kind == "STEP_FAILURE":
             error = event.step_failure_data.error if event.step_failure_data else None
+            if error and error.cls_name == "DagsterAssetCheckFailedError":
+                return  # a blocking gate failed: its BLOCKED line said which and why
             message = error.message.strip().splitlines()[0] if error and error.message else "see the log file"
             self.say(f"  FAILED {step}: {message}")
         elif kind is None and record.levelno >= logging.WARNING:
@@ -109,7 +112,9 @@ class ProgressHandler(logging.Handler):
             shown = ", ".join(f"{v:,} {k}" for k, v in sorted(days.items()))
             status = metadata.get("feed_status", "ok")
             flag = "" if status == "ok" else f"  [{status}]"
-            self.landed[step] = f"  {name:<36} {rows:>10,} rows  {(shown or '-') + flag:<40}"
+            reason = str(metadata.get("reason") or "")
+            self.landed[step] = (f"  {name:<36} {rows:>10,} rows  {(shown or '-') + flag:<40}",
+                                 reason if len(reason) <= 160 else reason[:157] + "...")
         elif step == "dbt_models":
             self.dbt_models += 1
         else:

@@ -9,9 +9,12 @@ from typing import Iterator
 import dagster as dg
 import duckdb
 
-from orchestration.feeds.http import FeedClient, LiveTransport, ProviderSpec, RateLimiter, Transport
+from orchestration.feeds.http import FeedClient, LiveTransport, ProviderSpec, RateLimiter, Reachability, Transport
 
 _LIVE_LIMITERS: dict[str, RateLimiter] = {}
+#: what this process learnt about reaching the providers, shared by every live client (an offline machine is
+#: recognised across feeds, not once per feed)
+LIVE_REACHABILITY = Reachability()
 
 
 def live_rate_limiter(spec: ProviderSpec) -> RateLimiter:
@@ -69,8 +72,9 @@ class FeedTransportResource(dg.ConfigurableResource):
     def now(self) -> datetime:
         """The clock feeds are read against: pinned in the offline modes if ``sample_now`` is set."""
         if self.mode != "live" and self.sample_now:
-            pinned = datetime.fromisoformat(self.sample_now)
-            return pinned if pinned.tzinfo else pinned.replace(tzinfo=timezone.utc)
+            from orchestration.config import pinned_time
+
+            return pinned_time(self.sample_now)
         return datetime.now(timezone.utc)
 
     def transport(self) -> Transport:
@@ -90,8 +94,14 @@ class FeedTransportResource(dg.ConfigurableResource):
 
     def client(self, spec: ProviderSpec) -> FeedClient:
         """A client for one provider; the sample world needs no politeness, live providers do."""
-        limiter = live_rate_limiter(spec) if self.is_live else RateLimiter(0)
-        return FeedClient(spec, self.transport(), rate_limiter=limiter)
+        if self.is_live:
+            return FeedClient(spec, self.transport(), rate_limiter=live_rate_limiter(spec),
+                              reachability=LIVE_REACHABILITY)
+        return FeedClient(spec, self.transport(), rate_limiter=RateLimiter(0))
+
+    def offline_notice(self) -> str | None:
+        """The one line saying the machine looks offline, the first time it does (live mode only)."""
+        return LIVE_REACHABILITY.announce() if self.is_live else None
 
     @property
     def is_live(self) -> bool:

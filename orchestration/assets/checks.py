@@ -203,7 +203,6 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
                 landed = f" ({len(landed_but_gone)} day(s) recorded as landed)" if landed_but_gone else ""
                 summary = (f"{table} ({scope}): no rows to re-check{landed}: nothing from this table reaches the "
                            "mart for these days (its completeness shows the gap)")
-                context.log.warning(f"{name}: {summary}")
                 return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                            metadata={"table": table, "window": scope, "rows": 0},
                                            description=summary)
@@ -213,7 +212,7 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
         elif not in_window.empty:
             report = gates.validate(frame, suite, window=window if lookback else None, table=table)
         if failed_days and (report is None or report.success):
-            return _feed_failure(context, name, table, scope, failed_days, report)
+            return _feed_failure(table, scope, failed_days, report)
     metadata: dict[str, Any] = {"table": table, "window": scope, **report.to_metadata()}
     if report.success:
         summary = f"{table} ({scope}): {report.row_count} rows passed {report.evaluated} expectations"
@@ -224,7 +223,8 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
             f"{table} ({scope}): {len(report.failed)} of {report.evaluated} expectations failed: "
             + "; ".join(f.explain() for f in report.failed)
         )
-    (context.log.info if report.success else context.log.error)(f"{name}: {summary}")
+    if report.success:  # a failure is said once, by the evaluation (its description is the same text)
+        context.log.info(f"{name}: {summary}")
     return dg.AssetCheckResult(
         passed=report.success,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -233,13 +233,12 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
     )
 
 
-def _feed_failure(context, name: str, table: str, scope: str, failed_days: list,
+def _feed_failure(table: str, scope: str, failed_days: list,
                   report: "gates.GateReport | None") -> dg.AssetCheckResult:
     """A feed that failed for some days: reported, not blocking (what did land passed its suite)."""
     first_error = next((error for _, error in failed_days if error), "unknown error")
     summary = (f"{table} ({scope}): the feed failed for {len(failed_days)} day(s) "
                f"({failed_days[0][0]}..{failed_days[-1][0]}): {first_error}")
-    context.log.warning(f"{name}: {summary}")
     metadata: dict[str, Any] = {"table": table, "window": scope, "failed_days": len(failed_days),
                                 "first_failed_day": str(failed_days[0][0]), "feed_error": first_error[:2000],
                                 **(report.to_metadata() if report else {"rows": 0})}

@@ -44,9 +44,11 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
             # a paid aggregator without its key: recorded and reported, the other feeds and the marts go on
             with warehouse.connect() as con:
                 skip(dataset, window, con, skipped)
-            context.log.warning(skipped)
+            # said once: the materialization carries it (the terminal's line for this feed, the UI's metadata)
+            context.log.info(skipped)
             return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "skipped",
-                                                  "skipped_reason": skipped, "window_rows": 0})
+                                                  "skipped_reason": skipped, "window_rows": 0,
+                                                  "reason": f"{dataset.provider.api_key_env} is not set"})
         client = feeds.client(dataset.provider)
         with warehouse.connect() as con:
             # days that landed long after they ended do not change any more: a re-run skips them, unless
@@ -70,17 +72,19 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
             # raw._landing_status, the raw gate reports it, the mart's completeness shows it.
             result = land(dataset, todo, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)
         error = str(result.error) if result.error else None
-        if error:
-            context.log.error(error)
+        offline = feeds.offline_notice()
+        if offline:
+            context.log.warning(offline)  # once per run, by the feed that made it clear
         # the figures are the window's; trailing days read before it are counted apart
         own = {day: outcome for day, outcome in result.statuses.items() if day >= window.start}
         trailing = {day: n for day, n in result.rows_per_day.items() if day < window.start}
         window_rows = result.rows - sum(trailing.values())
         statuses = Counter(status for status, _ in own.values())
+        # the outcome is said once, by the materialization (its metadata is the terminal's line for this feed)
         context.log.info(f"{table}: {window_rows} rows from {result.pages} payload(s) for {window}; "
                          f"days by status {dict(statuses)}"
                          + (f"; {sum(trailing.values())} rows on {len(trailing)} trailing days before it"
-                            if trailing else ""))
+                            if trailing else "") + (f"; failed: {error}" if error else ""))
         # A range run records this one result against every partition in it (Dagster has no per-partition
         # results in a single-run backfill), so the figures are the window's; the days that did not land
         # are listed with their reason (raw._landing_status holds every day).
@@ -92,7 +96,7 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
             **({"trailing_days": len(trailing), "trailing_rows": sum(trailing.values())} if trailing else {}),
             **({"days_settled": settled_outside} if settled_outside else {}),
             "feed_status": "failed" if error else "ok",
-            **({"error": error} if error else {}),
+            **({"error": error, "reason": result.error.cause} if error else {}),
             **{f"days_{status}": n for status, n in sorted(statuses.items())},
             **({"not_landed": dg.MetadataValue.md(days_not_landed(own))}
                if set(statuses) - {"landed"} else {}),

@@ -2,7 +2,9 @@
 
 Connectors build requests and parse payloads; this module owns everything about getting a response:
 timeouts, retries with exponential backoff on 429 and 5xx (honouring ``Retry-After``), a per-provider
-rate limit, API keys read from the environment and redacted from anything stored or logged. Where a
+rate limit, API keys read from the environment and redacted from anything stored or logged, and requests that
+got no answer named by their cause (:func:`network_failure`), retried only where that can help, with an
+offline machine recognised across providers (:class:`Reachability`). Where a
 request goes is the *transport*'s business: live HTTP, the in-process sample world, or a test double.
 """
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import logging
 import os
 import random
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,15 +79,17 @@ class FeedError(RuntimeError):
     """A feed could not deliver: names the provider, the partition (if known) and what was wrong."""
 
     def __init__(self, provider: str, message: str, *, dataset: str | None = None,
-                 partition: str | None = None):
+                 partition: str | None = None, cause: str | None = None):
         self.provider, self.dataset, self.partition, self.detail = provider, dataset, partition, message
+        #: what went wrong in a few words, for a one-line view (the message may add where and how often)
+        self.cause = cause or message
         where = provider + (f"/{dataset}" if dataset else "") + (f" partition {partition}" if partition else "")
         super().__init__(f"[{where}] {message}")
 
     def for_partition(self, dataset: str | None, partition: str | None) -> "FeedError":
         """Same error, located: landing knows the partition, the connector does not always."""
         return type(self)(self.provider, self.detail, dataset=self.dataset or dataset,
-                          partition=self.partition or partition)
+                          partition=self.partition or partition, cause=self.cause)
 
 
 class FeedHttpError(FeedError):
@@ -163,16 +169,135 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
         return None
 
 
+class NetworkError(OSError):
+    """A request that got no HTTP answer, with its cause in words (``kind``: ``dns``, ``refused``, ``timeout``,
+    ``tls``, ``reset``, ``proxy`` or ``other``) and whether another attempt could help."""
+
+    def __init__(self, host: str, kind: str, reason: str, retryable: bool):
+        super().__init__(reason)
+        self.host, self.kind, self.reason, self.retryable = host, kind, reason, retryable
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it wraps (``requests`` wraps urllib3's, which wraps the socket's): through
+    ``__cause__``, ``__context__``, urllib3's ``reason`` and exceptions passed as arguments."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        todo += [e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
+                             *getattr(current, "args", ())) if isinstance(e, BaseException)]
+    return seen
+
+
+def _named(exc: BaseException, *names: str) -> bool:
+    """Whether ``exc`` is an instance of a class called one of ``names`` (urllib3's and requests' exception
+    types, matched without importing them)."""
+    return any(cls.__name__ in names for cls in type(exc).__mro__)
+
+
+def network_failure(exc: BaseException, host: str) -> NetworkError:
+    """Why a request got no answer, in words, and whether retrying can fix it.
+
+    A name that does not resolve will not resolve a second later (the machine is offline or the name is
+    wrong), nor will a certificate that fails verification start passing: those are not retried. Refused,
+    reset and timed-out connections are (a server restarting, a dropped packet)."""
+    if isinstance(exc, NetworkError):
+        return exc
+    chain = _chain(exc)
+    innermost = str(chain[-1]).strip() or type(chain[-1]).__name__
+
+    def has(*types: type, names: tuple[str, ...] = ()) -> bool:
+        return any(isinstance(e, types) or (names and _named(e, *names)) for e in chain)
+
+    if has(socket.gaierror, names=("NameResolutionError",)):
+        return NetworkError(host, "dns", f"cannot resolve {host}: no network?", retryable=False)
+    if has(ssl.SSLCertVerificationError):
+        return NetworkError(host, "tls", f"{host}'s TLS certificate failed verification (a proxy intercepting "
+                                         f"HTTPS?): {innermost[:160]}", retryable=False)
+    if has(names=("ProxyError",)):
+        return NetworkError(host, "proxy", f"the proxy failed to reach {host}: {innermost[:160]}", retryable=True)
+    if has(ssl.SSLError, names=("SSLError",)):
+        return NetworkError(host, "tls", f"TLS handshake with {host} failed: {innermost[:160]}", retryable=True)
+    if has(ConnectionRefusedError):
+        return NetworkError(host, "refused", f"{host} refused the connection", retryable=True)
+    if has(names=("ConnectTimeoutError", "ConnectTimeout")):
+        return NetworkError(host, "timeout", f"could not connect to {host} in time (connect timeout)", retryable=True)
+    if has(TimeoutError, names=("ReadTimeoutError", "ReadTimeout", "Timeout")):
+        return NetworkError(host, "timeout", f"{host} did not answer in time (read timeout)", retryable=True)
+    if has(ConnectionResetError, names=("ProtocolError",)):
+        return NetworkError(host, "reset", f"{host} dropped the connection: {innermost[:160]}", retryable=True)
+    return NetworkError(host, "other", f"network error talking to {host}: {innermost[:200]}", retryable=True)
+
+
+class Reachability:
+    """What this process has learnt about reaching the providers: which hosts answered and which names did not
+    resolve. When no host has resolved and the names of ``offline_after`` providers did not, the machine is
+    taken to be offline: the other providers are not asked (each request would only fail the same way, slowly
+    where the resolver times out) and their days are recorded failed with that reason. What is learnt is
+    forgotten after ``memory`` seconds, so a long-lived process tries again once the network is back."""
+
+    def __init__(self, offline_after: int = 3, memory: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.offline_after, self.memory, self._clock = offline_after, memory, clock
+        self._unresolved: dict[str, tuple[str, float]] = {}  # host -> (provider, when)
+        self._resolved_at: float | None = None
+        self._announced = False
+        self._lock = threading.Lock()
+
+    def _fresh(self) -> None:
+        horizon = self._clock() - self.memory
+        self._unresolved = {h: v for h, v in self._unresolved.items() if v[1] >= horizon}
+        if self._resolved_at is not None and self._resolved_at < horizon:
+            self._resolved_at = None
+        if not self._unresolved:
+            self._announced = False
+
+    def record(self, host: str, provider: str, failure: NetworkError | None) -> None:
+        """An attempt's outcome: an answer (``failure`` None) or a failure after the name resolved both mean
+        the network works; a name that did not resolve counts towards the offline verdict."""
+        with self._lock:
+            if failure is not None and failure.kind == "dns":
+                self._unresolved[host] = (provider, self._clock())
+            else:
+                self._resolved_at = self._clock()
+                self._unresolved.pop(host, None)
+
+    def offline(self) -> str | None:
+        """Why the machine looks offline, in one line, or None while it does not."""
+        with self._lock:
+            self._fresh()
+            providers = {provider for provider, _ in self._unresolved.values()}
+            if self._resolved_at is not None or len(providers) < self.offline_after:
+                return None
+            return (f"no provider host resolves ({len(self._unresolved)} hosts of {', '.join(sorted(providers))}): "
+                    "this machine looks offline, so the other feeds are not asked (their days are recorded failed); "
+                    "LC_MODE=sample runs offline")
+
+    def announce(self) -> str | None:
+        """:meth:`offline`'s line the first time it holds (said once per run), else None."""
+        reason = self.offline()
+        with self._lock:
+            if reason is None or self._announced:
+                return None
+            self._announced = True
+            return reason
+
+
 class FeedClient:
     """HTTP for one provider: rate-limited, retried, keys injected from the environment and redacted."""
 
     def __init__(self, spec: ProviderSpec, transport: Transport, *, timeout: float = 30.0,
                  max_retries: int = 4, backoff_base: float = 0.5, backoff_cap: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep, rate_limiter: RateLimiter | None = None):
+                 sleep: Callable[[float], None] = time.sleep, rate_limiter: RateLimiter | None = None,
+                 reachability: Reachability | None = None):
         self.spec, self.transport, self.timeout = spec, transport, timeout
         self.max_retries, self.backoff_base, self.backoff_cap = max_retries, backoff_base, backoff_cap
         self._sleep = sleep
         self.rate_limiter = rate_limiter or RateLimiter(spec.requests_per_second, sleep=sleep)
+        self.reachability = reachability or Reachability()
 
     @property
     def secrets(self) -> list[str]:
@@ -197,19 +322,33 @@ class FeedClient:
         """Send with retries; return a 2xx/3xx/4xx response, or raise ``FeedHttpError``.
 
         429, 5xx and the provider's own rate-limit answers (``ProviderSpec.rate_limited``) are retried
-        with exponential backoff (jittered, capped) unless the provider said how long to wait; other 4xx are returned for the connector to interpret (a provider's error
-        body often says more than its status).
+        with exponential backoff (jittered, capped) unless the provider said how long to wait; other 4xx are
+        returned for the connector to interpret (a provider's error body often says more than its status).
+        A request that got no answer is retried when retrying can help (:func:`network_failure`); a name that
+        does not resolve fails at once, and once the machine looks offline (:class:`Reachability`) nothing
+        more is sent.
         """
         sent = self._authorised(request)
         shown = self.redact(sent.full_url)
         last = "no attempt made"
         for attempt in range(self.max_retries + 1):
+            offline = self.reachability.offline()
+            if offline:
+                raise FeedHttpError(self.spec.name, f"not asked: {offline}", cause="not asked: the machine looks "
+                                    "offline (no provider host resolves)")
             self.rate_limiter.wait()
             try:
                 response = self.transport.send(sent, self.timeout)
             except OSError as exc:  # timeouts and connection errors are OSError subclasses
-                last, wait = f"network error: {self.redact(str(exc))}", None
+                failure = network_failure(exc, sent.host)
+                self.reachability.record(sent.host, self.spec.name, failure)
+                last, wait = self.redact(failure.reason), None
+                if not failure.retryable:
+                    raise FeedHttpError(self.spec.name, f"{last} ({attempt + 1} attempt{'s' if attempt else ''} "
+                                        f"on {shown})", cause=last) from None
+                log.debug("%s: %s", self.spec.name, self.redact(str(exc)))
             else:
+                self.reachability.record(sent.host, self.spec.name, None)
                 limited = self._rate_limited(response)
                 if response.status not in RETRYABLE_STATUS and not limited:
                     return response
@@ -223,7 +362,8 @@ class FeedClient:
             log.warning("%s: %s on %s; retry %d/%d in %.1fs", self.spec.name, last, shown,
                         attempt + 1, self.max_retries, wait)
             self._sleep(wait)
-        raise FeedHttpError(self.spec.name, f"gave up after {self.max_retries + 1} attempts on {shown}: {last}")
+        raise FeedHttpError(self.spec.name, f"gave up after {self.max_retries + 1} attempts on {shown}: {last}",
+                            cause=last)
 
     def _rate_limited(self, response: HttpResponse) -> bool:
         return bool(self.spec.rate_limited and self.spec.rate_limited(response))
@@ -257,5 +397,5 @@ class LiveTransport:
             r = self._session.request(request.method, request.url, params=dict(request.params),
                                       headers=dict(request.headers), data=request.body, timeout=timeout)
         except requests.RequestException as exc:
-            raise OSError(str(exc)) from exc
+            raise network_failure(exc, request.host) from exc
         return HttpResponse(r.status_code, r.content, dict(r.headers))

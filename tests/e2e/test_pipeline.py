@@ -88,7 +88,7 @@ def test_run_lands_gates_builds_and_publishes(built):
     assert all(r[1] > 0 and r[2] > 0 and r[3] in (0.5, 1.0) for r in mart)
     assert (warehouse / "published" / "leverage_condition.parquet").exists()
     table = verdict_table(warehouse / "published", days=5).splitlines()
-    assert len(table) == 6 and {"multiplier", "native", "complete"} <= set(table[0].split())
+    assert len(table) == 6 and {"mult", "native", "complete", "ETF", "stable", "exch"} <= set(table[0].split())
     assert table[-1].split()[0] == WINDOW.end.isoformat()
 
 
