@@ -1,6 +1,7 @@
 """What the end-to-end modules share: one refresh of a window into a warehouse of its own, and a read-only query."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,12 @@ import pytest
 
 from orchestration.cli import run
 from orchestration.feeds.base import Window
+
+
+# a sample window around the 2024-08-05 flush, its clock pinned: 103 days, the 90-day OI history is there by
+# 08-02 (built once per session by the fixture ``built`` in conftest.py and read by several modules)
+AUGUST_2024 = Window(date(2024, 5, 5), date(2024, 8, 15))
+AUGUST_2024_NOW = "2024-08-16T00:30:00+00:00"
 
 
 def run_window(warehouse: Path, window: Window, mode: str = "sample", now: str | None = None,

@@ -2,27 +2,15 @@
 event study and the sizing backtest beside the mart."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from orchestration.assets.publishing import PUBLISHED_MARTS
 from orchestration.cli import evidence_table
-from orchestration.feeds.base import Window
-from runs import query, run_window  # tests/e2e is on the path
+from runs import AUGUST_2024 as WINDOW  # tests/e2e is on the path
+from runs import query
 
 pytestmark = pytest.mark.e2e
-
-NOW = "2024-08-16T00:30:00+00:00"
-WINDOW = Window(date(2024, 5, 5), date(2024, 8, 15))  # 103 days: the 90-day OI history is there by 08-02
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("cascades") / "warehouse"
-    result = run_window(warehouse, WINDOW, now=NOW)
-    assert result.success
-    return warehouse, result
+# the window is built once per session (fixture ``built``, tests/e2e/conftest.py)
 
 
 def test_the_event_tables_are_gated_and_published_beside_the_mart(built):
