@@ -1,15 +1,28 @@
 {#-
-  venue_day_end_oi(own, aggregator, cme): the CTEs crypto_oi_observed, crypto_oi_filled and venue_oi, the
-  day-end OI of each venue as the market's total OI counts it. The one owner of that rule, read by
-  int_derivatives__market_daily (the sums, the like-for-like index) and the mart venue_daily (per venue):
-    own         a CTE (date, venue, oi_usd) of each crypto venue's own day-end OI, one row per day and venue
-                with any hourly row (oi_usd null on a day it served funding only: its days make the spine);
-    aggregator  a CTE (date, venue, oi_usd) of Coinalyze's per-venue day-end OI, non-null;
-    cme         a CTE (date, oi_usd_cme) of CME's report in force.
+  venue_day_end_oi(own): the CTEs cme_oi, aggregator_oi, crypto_oi_observed, crypto_oi_filled and venue_oi,
+  the day-end OI of each venue as the market's total OI counts it. The one owner of that rule, read by
+  int_derivatives__market_daily (the sums, the like-for-like index) and the mart venue_daily (per venue).
+  own: the name of a CTE (date, venue, oi_usd) of each crypto venue's own day-end OI, one row per day and
+  venue with any hourly row (oi_usd null on a day it served funding only: its days make the spine); the
+  other inputs (Coinalyze's per-venue OI, CME's report in force) are read here, over the run window's end.
   venue_oi: (date, venue, oi_usd, is_carried, is_cme, from_aggregator), point in time (earlier days only).
-  Called inside a WITH list after its inputs; it ends without a trailing comma.
+  Called inside a WITH list after `own`; it ends without a trailing comma.
 -#}
-{% macro venue_day_end_oi(own, aggregator, cme) -%}
+{% macro venue_day_end_oi(own) -%}
+cme_oi as (
+
+    select * from {{ ref('int_derivatives__cme_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+aggregator_oi as (
+
+    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
+    where {{ window_filter('date', none) }} and oi_usd is not null
+
+),
+
 -- a crypto venue's day-end OI: its own API's where it served the day, else the aggregator's per-venue value
 crypto_oi_observed as (
 
@@ -20,7 +33,7 @@ crypto_oi_observed as (
         o.oi_usd is null as from_aggregator
 
     from (select * from {{ own }} where oi_usd is not null) as o
-    full outer join {{ aggregator }} as a on a.date = o.date and a.venue = o.venue
+    full outer join aggregator_oi as a on a.date = o.date and a.venue = o.venue
 
 ),
 
@@ -51,7 +64,7 @@ venue_oi as (
     from crypto_oi_filled
     where observed_date is not null and date - observed_date <= {{ var('oi_carry_forward_days') | int }}
     union all
-    select date, 'cme', oi_usd_cme, false, true, false from {{ cme }} where oi_usd_cme is not null
+    select date, 'cme', oi_usd_cme, false, true, false from cme_oi where oi_usd_cme is not null
 
 )
 {%- endmacro %}

@@ -38,24 +38,10 @@ venue_hourly as (
 
 ),
 
-cme as (
-
-    select * from {{ ref('int_derivatives__cme_daily') }}
-    where {{ window_filter('date', none) }}
-
-),
-
 spot as (
 
     select * from {{ ref('int_spot__daily') }}
     where {{ window_filter('date', none) }}
-
-),
-
-aggregator_oi as (
-
-    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
-    where {{ window_filter('date', none) }} and oi_usd is not null
 
 ),
 
@@ -102,7 +88,7 @@ venue_daily as (
 ),
 
 -- day-end OI per venue as the total counts it (macro venue_day_end_oi, shared with the mart venue_daily)
-{{ venue_day_end_oi('venue_daily', 'aggregator_oi', 'cme') }},
+{{ venue_day_end_oi('venue_daily') }},
 
 venue_oi_linked as (
 

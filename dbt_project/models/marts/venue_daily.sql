@@ -13,34 +13,21 @@ venue_hourly as (
 
 ),
 
-cme as (
-
-    select * from {{ ref('int_derivatives__cme_daily') }}
-    where {{ window_filter('date', none) }}
-
-),
-
-aggregator_oi as (
-
-    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
-    where {{ window_filter('date', none) }} and oi_usd is not null
-
-),
-
 own_daily as (
 
     select
         cast(hour as date) as date,
         venue,
         arg_max(oi_usd, hour) filter (where oi_usd is not null) as oi_usd,
-        avg(funding_8h) as funding_8h
+        -- in hour order: a float mean that is the same on every build (parallel sums differ in the last bits)
+        avg(funding_8h order by hour) as funding_8h
 
     from venue_hourly
     group by 1, 2
 
 ),
 
-{{ venue_day_end_oi('own_daily', 'aggregator_oi', 'cme') }},
+{{ venue_day_end_oi('own_daily') }},
 
 market as (
 
