@@ -34,9 +34,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DUCKDB_NAME = "marts.duckdb"
 MANIFEST_NAME = "manifest.json"
-#: The storage format of ``marts.duckdb``: the oldest of the 1.x line, so every DuckDB 1.x reader (1.0 .. 1.5)
-#: opens it. Every published column is INTEGER, BIGINT, DOUBLE, DATE, TIMESTAMP, BOOLEAN or VARCHAR, which
-#: this format stores; a newer format would only add compression and lock out the older 1.x readers.
+#: The storage format of ``marts.duckdb``: the oldest of the 1.x line (file format 64), so every DuckDB 1.x
+#: reader opens it (1.0 reads 64 only, 1.5 reads 64..68). Every published column is INTEGER, DOUBLE, DATE,
+#: TIMESTAMP, BOOLEAN or VARCHAR, which this format stores; a newer format would only add compression and
+#: lock out older 1.x readers. A column this format cannot hold (e.g. VARIANT) fails the publish, leaving the
+#: previous snapshot; the e2e test reads every table back with a 1.x reader.
 STORAGE_VERSION = "v1.0.0"
 
 
@@ -118,8 +120,8 @@ def publish_marts(source_duckdb: Path, published_dir: Path, tables: list[str]) -
 
     Returns (and writes as ``manifest.json``) ``{"duckdb_path", "parquet_paths": {t: path}, "storage_version",
     "row_counts": {t: n}, "table_hashes": {t: sha256 of the parquet file}, "content_hash": sha256 over all
-    tables, "sources": {t: "schema.table"}, "published_at"}``, paths relative to ``published_dir``. Raises (leaving the previous snapshot untouched) if any table is missing or any
-    write fails.
+    tables, "sources": {t: "schema.table"}, "published_at"}``, paths relative to ``published_dir``. Raises
+    (leaving the previous snapshot untouched) if any table is missing or any write fails.
     """
     source_duckdb = Path(source_duckdb).resolve()
     published_dir = Path(published_dir).resolve()
