@@ -31,8 +31,6 @@ from orchestration.sensors import marts_after_landing
 # connector modules; each exposes DATASETS
 FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze, farside, sosovalue, glassnode, cryptoquant,
          coinmetrics, defillama)
-#: intermediate tables gated like the marts (a Great Expectations suite each, blocking)
-GATED_INTERMEDIATE = ("int_derivatives__aggregator_check",)
 LAND_JOB = "land_feeds"
 MARTS_JOB = "build_marts"
 RAW_GROUP = "raw"
@@ -73,9 +71,9 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     # after its landing run (or landed by a run whose gate was not looked at) cannot reach the mart unchecked
     raw_rechecks = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
                                landing=(d.provider.name, d.name), recheck=True) for d in datasets()]
-    # the whole mart is published, so the whole mart is gated
+    # every published table is gated, whole (intermediate tables published for BI included)
     mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None, may_be_empty=name in MAY_BE_EMPTY)
-                  for name in (*GATED_INTERMEDIATE, *PUBLISHED_MARTS)]
+                  for name in PUBLISHED_MARTS]
     raw = dg.AssetSelection.groups(RAW_GROUP)
     rechecks = dg.AssetSelection.checks(*(key for check in raw_rechecks for key in check.check_keys))
     land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=MONTHLY,

@@ -10,7 +10,12 @@ Layout::
 
     published/marts.duckdb          every published table, in schema main
     published/<table>.parquet       one file per table
-    published/manifest.json         row counts, hashes, source, published_at (written last)
+    published/manifest.json         row counts, hashes, source, published_at (written last); its paths are
+                                    relative to ``published/``, so the folder can be copied or mounted anywhere
+
+The DuckDB file is written in the storage format of DuckDB 1.0 (:data:`STORAGE_VERSION`), not the writer's
+own: BI tools embed DuckDB 1.x (Evidence's ``@duckdb/node-api`` 1.4, the Metabase driver, DBeaver), and a
+1.x reader refuses a file in DuckDB 2's format ("can only read versions between 64 and 68").
 """
 from __future__ import annotations
 
@@ -29,6 +34,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DUCKDB_NAME = "marts.duckdb"
 MANIFEST_NAME = "manifest.json"
+#: The storage format of ``marts.duckdb``: the oldest of the 1.x line (file format 64), so every DuckDB 1.x
+#: reader opens it (1.0 reads 64 only, 1.5 reads 64..68). Every published column is INTEGER, DOUBLE, DATE,
+#: TIMESTAMP, BOOLEAN or VARCHAR, which this format stores; a newer format would only add compression and
+#: lock out older 1.x readers. A column this format cannot hold (e.g. VARIANT) fails the publish, leaving the
+#: previous snapshot; the e2e test reads every table back with a 1.x reader.
+STORAGE_VERSION = "v1.0.0"
 
 
 def _tmp(path: Path) -> Path:
@@ -107,10 +118,10 @@ def publish_marts(source_duckdb: Path, published_dir: Path, tables: list[str]) -
     """Copy ``tables`` from ``source_duckdb`` (opened read-only) into a new ``published/marts.duckdb`` and
     ``published/<table>.parquet`` files, swapped in atomically.
 
-    Returns ``{"duckdb_path", "parquet_paths": {t: path}, "row_counts": {t: n}, "table_hashes": {t: sha256
-    of the parquet file}, "content_hash": sha256 over all tables, "sources": {t: "schema.table"},
-    "published_at"}``. Raises (leaving the previous snapshot untouched) if any table is missing or any
-    write fails.
+    Returns (and writes as ``manifest.json``) ``{"duckdb_path", "parquet_paths": {t: path}, "storage_version",
+    "row_counts": {t: n}, "table_hashes": {t: sha256 of the parquet file}, "content_hash": sha256 over all
+    tables, "sources": {t: "schema.table"}, "published_at"}``, paths relative to ``published_dir``. Raises
+    (leaving the previous snapshot untouched) if any table is missing or any write fails.
     """
     source_duckdb = Path(source_duckdb).resolve()
     published_dir = Path(published_dir).resolve()
@@ -143,7 +154,7 @@ def publish_marts(source_duckdb: Path, published_dir: Path, tables: list[str]) -
         con = duckdb.connect(":memory:")
         try:
             con.execute(f"attach {_sql_str(str(source_duckdb))} as src (read_only)")
-            con.execute(f"attach {_sql_str(str(tmp_db))} as dst")
+            con.execute(f"attach {_sql_str(str(tmp_db))} as dst (storage_version {_sql_str(STORAGE_VERSION)})")
             resolved = [_resolve(con, "src", t) for t in tables]  # all found before anything is written
             for name, (schema, src_name) in zip(names, resolved):
                 con.execute(
@@ -172,8 +183,9 @@ def publish_marts(source_duckdb: Path, published_dir: Path, tables: list[str]) -
         ).hexdigest()
         published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         result: dict[str, Any] = {
-            "duckdb_path": str(final_db),
-            "parquet_paths": {n: str(p) for n, p in final_parquet.items()},
+            "duckdb_path": DUCKDB_NAME,  # relative to published/: the folder means the same wherever it is
+            "parquet_paths": {n: p.name for n, p in final_parquet.items()},
+            "storage_version": STORAGE_VERSION,
             "row_counts": row_counts,
             "table_hashes": table_hashes,
             "content_hash": content_hash,

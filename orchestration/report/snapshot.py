@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-# the tables of the published snapshot's contract the report reads (briefs: contract.md)
+# the published tables the report reads (the exposure `report` in dbt_project/models/exposures.yml lists them)
 REPORT_TABLES = ("leverage_condition", "cascade_event_study", "cascade_condition_lift", "sizing_backtest",
                  "sizing_backtest_daily", "venue_daily", "int_liquidations__daily",
                  "int_derivatives__aggregator_check", "int_etf_flows__reconciled", "landing_status")

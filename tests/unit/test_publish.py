@@ -53,7 +53,7 @@ def test_publishes_tables_and_parquet(tmp_path):
         "leverage_condition": "main.leverage_condition",
         "cascade_event_study": "marts.cascade_event_study",  # found wherever dbt put it
     }
-    assert result["duckdb_path"] == str((out / "marts.duckdb").resolve())
+    assert result["duckdb_path"] == "marts.duckdb"
     assert len(result["content_hash"]) == 64
     assert published_manifest(out)["content_hash"] == result["content_hash"]
 
@@ -63,6 +63,44 @@ def test_publishes_tables_and_parquet(tmp_path):
     parquet = out / "leverage_condition.parquet"
     assert con.execute(f"select count(*), max(price_close_usd) from '{parquet}'").fetchone() == (30, 60029.0)
     con.close()
+
+
+def test_the_manifest_names_its_files_relative_to_the_published_folder(tmp_path):
+    """A BI host mounts or copies ``published/`` anywhere: the manifest holds no path of the machine that wrote it."""
+    src = _source(tmp_path / "work.duckdb")
+    out = tmp_path / "published"
+    publish_marts(src, out, TABLES)
+    moved = tmp_path / "elsewhere"
+    out.rename(moved)
+    manifest = published_manifest(moved)
+    paths = [manifest["duckdb_path"], *manifest["parquet_paths"].values()]
+    assert paths == ["marts.duckdb", "leverage_condition.parquet", "cascade_event_study.parquet"]
+    assert all((moved / p).is_file() for p in paths)
+    assert str(tmp_path) not in (moved / "manifest.json").read_text()
+
+
+def _file_format(path: Path) -> int:
+    """The storage format number in a DuckDB file's header (after an 8-byte checksum and the magic ``DUCK``)."""
+    header = path.read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    return int.from_bytes(header[12:20], "little")
+
+
+def test_the_snapshot_is_written_in_a_format_every_duckdb_1x_reader_opens(tmp_path):
+    """DuckDB 1.0 reads format 64 only, 1.5 reads 64..68; the writer's own (DuckDB 2) format is refused by all."""
+    src = _source(tmp_path / "work.duckdb")
+    out = tmp_path / "published"
+    result = publish_marts(src, out, TABLES)
+    assert result["storage_version"] == publish.STORAGE_VERSION == "v1.0.0"
+    assert _file_format(out / "marts.duckdb") == 64
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{out / 'marts.duckdb'}' as snap (read_only)")
+        tags = con.execute("select tags from duckdb_databases() where database_name = 'snap'").fetchone()[0]
+    finally:
+        con.close()
+    assert tags["storage_version"].startswith("v1.0.0")
+    assert _file_format(src) != 64  # the working database is in DuckDB 2's own format: the option matters
 
 
 def test_schema_main_wins_unless_qualified(tmp_path):

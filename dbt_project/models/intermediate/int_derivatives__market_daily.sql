@@ -38,24 +38,10 @@ venue_hourly as (
 
 ),
 
-cme as (
-
-    select * from {{ ref('int_derivatives__cme_daily') }}
-    where {{ window_filter('date', none) }}
-
-),
-
 spot as (
 
     select * from {{ ref('int_spot__daily') }}
     where {{ window_filter('date', none) }}
-
-),
-
-aggregator_oi as (
-
-    select date, venue, oi_usd from {{ ref('stg_coinalyze__open_interest') }}
-    where {{ window_filter('date', none) }} and oi_usd is not null
 
 ),
 
@@ -101,50 +87,8 @@ venue_daily as (
 
 ),
 
--- a crypto venue's day-end OI: its own API's where it served the day, else the aggregator's per-venue value
-crypto_oi_observed as (
-
-    select
-        coalesce(o.date, a.date) as date,
-        coalesce(o.venue, a.venue) as venue,
-        coalesce(o.oi_usd, a.oi_usd) as oi_usd,
-        o.oi_usd is null as from_aggregator
-
-    from (select * from venue_daily where oi_usd is not null) as o
-    full outer join aggregator_oi as a on a.date = o.date and a.venue = o.venue
-
-),
-
--- a crypto venue missing from both (a failed feed, a provider gap) keeps its last observed day-end OI for
--- up to oi_carry_forward_days days, flagged: total OI does not drop because a feed did. Only earlier days
--- are read (point in time); a venue never seen before is not invented.
-crypto_oi_filled as (
-
-    select
-        d.date,
-        v.venue,
-        last_value(o.oi_usd ignore nulls) over carry as oi_usd,
-        last_value(o.date ignore nulls) over carry as observed_date,
-        last_value(o.from_aggregator ignore nulls) over carry as from_aggregator
-
-    from (select distinct date from venue_daily union select distinct date from crypto_oi_observed) as d
-    cross join (select distinct venue from crypto_oi_observed) as v
-    left join crypto_oi_observed as o on o.date = d.date and o.venue = v.venue
-    window carry as (partition by v.venue order by d.date rows between unbounded preceding and current row)
-
-),
-
--- day-end OI per venue, CME included (its weekly value carried between releases)
-venue_oi as (
-
-    select date, venue, oi_usd, observed_date < date as is_carried, false as is_cme,
-        from_aggregator and observed_date = date as from_aggregator
-    from crypto_oi_filled
-    where observed_date is not null and date - observed_date <= {{ var('oi_carry_forward_days') | int }}
-    union all
-    select date, 'cme', oi_usd_cme, false, true, false from cme where oi_usd_cme is not null
-
-),
+-- day-end OI per venue as the total counts it (macro venue_day_end_oi, shared with the mart venue_daily)
+{{ venue_day_end_oi('venue_daily') }},
 
 venue_oi_linked as (
 
