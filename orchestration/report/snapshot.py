@@ -46,4 +46,16 @@ def read_snapshot(published_dir: Path, tables: tuple[str, ...] = REPORT_TABLES) 
         con.close()
     if "leverage_condition" not in snapshot.tables:
         raise ValueError(f"{path} holds no leverage_condition table: not a published snapshot of this project")
+    return within_the_marts_days(snapshot)
+
+
+def within_the_marts_days(snapshot: Snapshot) -> Snapshot:
+    """Day-grain tables cut to the mart's first..last day: the page is about the mart's days, while some tables
+    also hold the trailing history landed before the window (funding's year, OI's 90 days), which would start
+    their charts months before the others."""
+    days = snapshot.tables["leverage_condition"]["date"]
+    first, last = days.min(), days.max()
+    for name, frame in snapshot.tables.items():
+        if "date" in frame.columns and len(frame):
+            snapshot.tables[name] = frame[(frame["date"] >= first) & (frame["date"] <= last)].reset_index(drop=True)
     return snapshot

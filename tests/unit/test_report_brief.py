@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -134,3 +135,17 @@ def test_sources_present_become_runs_per_source():
     got = frames.sources(mart)
     assert got.values.tolist() == [["binance", "2024-01-01", "2024-01-03", "present"],
                                    ["okx", "2024-01-01", "2024-01-02", "present"]]
+
+
+def test_day_tables_are_cut_to_the_marts_days_and_other_tables_kept():
+
+    from orchestration.report.snapshot import Snapshot, within_the_marts_days
+
+    mart = pd.DataFrame({"date": pd.to_datetime(["2024-05-05", "2024-05-06"])})
+    trailing = pd.DataFrame({"date": pd.to_datetime(["2024-02-18", "2024-05-05", "2024-05-06", "2024-05-07"]),
+                             "status": ["agreed"] * 4})
+    lift = pd.DataFrame({"condition": ["all_three"], "lift": [0.0]})
+    cut = within_the_marts_days(Snapshot(Path("x"), {"leverage_condition": mart, "checks": trailing,
+                                                     "cascade_condition_lift": lift}))
+    assert [d.isoformat()[:10] for d in cut.tables["checks"]["date"]] == ["2024-05-05", "2024-05-06"]
+    assert cut.tables["cascade_condition_lift"].equals(lift)
