@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test dev bench validate verdict report chromium docs clean
+.PHONY: install run test test-fast dev bench validate verdict report chromium docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 ## make test: the whole suite (unit, asset, end to end); the report's browser test needs Debian's chromium
 test: install chromium
 	$(PY) -m pytest
+
+## make test-fast: the unit and asset tiers only (no end-to-end window builds, no browser)
+test-fast: install
+	$(PY) -m pytest -m "not e2e"
 
 ## chromium for the browser test, from Debian's packages when absent and apt is there (never fatal: the
 ## test then skips and says why)
