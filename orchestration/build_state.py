@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.feeds.base import Window
+from orchestration.days import Window
 from orchestration.raw_store import STATUS_TABLE
 
 BUILDS_TABLE = "meta.marts_builds"
