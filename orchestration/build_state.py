@@ -11,12 +11,12 @@ rebuild from there.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from orchestration.feeds.base import Window
+from orchestration.days import Window
 from orchestration.raw_store import STATUS_TABLE
 
 BUILDS_TABLE = "meta.marts_builds"
@@ -43,12 +43,12 @@ def record_publish(con: duckdb.DuckDBPyConnection, window: Window, fingerprint: 
     con.execute(f"insert into {BUILDS_TABLE} values (?, ?, ?, ?)", [window.start, window.end, fingerprint, moment])
 
 
-def _first_uncovered(window: Window, covered: list[tuple[date, date]]) -> date | None:
+def _first_uncovered(window: Window, covered: list[Window]) -> date | None:
     day = window.start
-    for start, end in sorted(covered):
-        if start > day:
+    for built in sorted(covered, key=lambda built: built.half_open):
+        if built.start > day:
             break
-        day = max(day, end + timedelta(days=1))
+        day = max(day, built.stop)
     return day if day <= window.end else None
 
 
@@ -76,6 +76,6 @@ def rebuild_window(con: duckdb.DuckDBPyConnection, window: Window, fingerprint: 
                               "and partition_date <= ?", [last_published, window.end]).fetchone()[0]
     except duckdb.CatalogException:
         changed = None
-    candidates = [day for day in (changed, _first_uncovered(window, [(s, e) for s, e, _ in builds])) if day]
+    candidates = [day for day in (changed, _first_uncovered(window, [Window(s, e) for s, e, _ in builds])) if day]
     start = max(window.start, min(candidates)) if candidates else window.end
     return Window(min(start, window.end), window.end)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from orchestration.config import ConfigError, settings
-from orchestration.feeds.base import Window
+from orchestration.days import Window
 
 VERDICT_COLUMNS = {
     "date": "date",
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(config.published_dir)
     if args.command == "run":
-        window = Window(config.start_date, config.end_date)
+        window = config.window
         print(f"leverage-condition: mode={config.mode} window={window} warehouse={config.warehouse_dir}",
               flush=True)
         started = time.monotonic()

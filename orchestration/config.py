@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from orchestration.days import Window
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
@@ -39,6 +41,12 @@ def latest_complete_day(now: datetime | None = None) -> date:
     return now.date() - timedelta(days=1)
 
 
+def every_day(now: datetime | None = None) -> Window:
+    """Every day that can be landed: from the first partition to the latest complete day. The window of a run
+    given none (:func:`default_window`, and a marts run launched without window tags, ``partitions.run_window``)."""
+    return Window(PARTITIONS_START, latest_complete_day(now))
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str  # LC_MODE: sample (default, offline) | recorded (real recorded history, offline) | live
@@ -46,6 +54,10 @@ class Settings:
     end_date: date  # LC_END_DATE: last day of the default window (default: latest complete UTC day)
     warehouse_dir: Path  # LC_WAREHOUSE_DIR: DuckDB file, raw payloads, published snapshots
     recorded_dir: Path = DEFAULT_RECORDED_DIR  # LC_RECORDED_DIR: the recorded files (recorded mode)
+
+    @property
+    def window(self) -> Window:
+        return Window(self.start_date, self.end_date)
 
     @property
     def published_dir(self) -> Path:
@@ -101,11 +113,11 @@ def feeds_now(mode: str) -> datetime:
     return pinned or datetime.now(timezone.utc)
 
 
-def default_window(mode: str, folder: Path, now: datetime | None = None) -> tuple[date, date]:
-    """The window when none is given: from the first partition to the latest complete day, or in recorded mode
-    the span of the recorded data (its all-exchange OI), from the first partition on."""
+def default_window(mode: str, folder: Path, now: datetime | None = None) -> Window:
+    """The window when none is given: every day (:func:`every_day`), or in recorded mode the span of the
+    recorded data (its all-exchange OI), from the first partition on."""
     if mode != "recorded":
-        return PARTITIONS_START, latest_complete_day(now)
+        return every_day(now)
     from orchestration.recorded.files import RecordedFileError
     from orchestration.recorded.world import recorded_world
 
@@ -119,7 +131,7 @@ def default_window(mode: str, folder: Path, now: datetime | None = None) -> tupl
                           "its span (coinglass/btc_daily_oi_liq_funding.csv) is the default window",
                           "set LC_START_DATE and LC_END_DATE, or point LC_RECORDED_DIR at a folder laid out like "
                           "../shared/realdata")
-    return max(span[0], PARTITIONS_START), span[1]
+    return Window(max(span[0], PARTITIONS_START), span[1])
 
 
 def _mode() -> str:
@@ -156,10 +168,10 @@ def window(mode: str, folder: Path, start: tuple[str, str] | None = None, end: t
         return (variable, text) if text else None
 
     start, end = given(start, "LC_START_DATE"), given(end, "LC_END_DATE")
-    first, last = (None, None) if start and end else default_window(mode, folder, now)
+    default = None if start and end else default_window(mode, folder, now)
     span_note = "the end of the recorded span" if mode == "recorded" else "the latest complete UTC day"
-    lo = _Day(start[0], parse_day(*start)) if start else _Day(None, first, "the first partition")
-    hi = _Day(end[0], parse_day(*end)) if end else _Day(None, last, f"{span_note}, the default end")
+    lo = _Day(start[0], parse_day(*start)) if start else _Day(None, default.start, "the first partition")
+    hi = _Day(end[0], parse_day(*end)) if end else _Day(None, default.end, f"{span_note}, the default end")
     if hi.setting and hi.value > latest:
         clock = "by LC_SAMPLE_NOW" if mode != "live" and sample_now() else "now"
         raise ConfigError(hi.setting, hi.value, "is after the latest complete UTC day",

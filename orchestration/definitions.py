@@ -23,7 +23,7 @@ from orchestration.assets.report import published_report
 from orchestration.config import ConfigError, settings
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
                                   dydx, farside, glassnode, okx, sosovalue)
-from orchestration.partitions import MONTHLY, RELAND_DAYS, range_tags, scheduled_window
+from orchestration.partitions import MONTHLY, SCHEDULE_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
@@ -46,12 +46,12 @@ def datasets():
 
 
 def daily_refresh(land_job) -> dg.ScheduleDefinition:
-    """00:30 UTC: land the last ``RELAND_DAYS`` days up to the latest complete one, in one run; the marts
+    """00:30 UTC: land the last ``SCHEDULE_DAYS`` days up to the latest complete one, in one run; the marts
     follow through the sensor."""
 
     @dg.schedule(job=land_job, cron_schedule="30 0 * * *", execution_timezone="UTC", name="daily_refresh",
                  default_status=dg.DefaultScheduleStatus.RUNNING,
-                 description=f"Land the {RELAND_DAYS} days up to the latest complete UTC day (late data and "
+                 description=f"Land the {SCHEDULE_DAYS} days up to the latest complete UTC day (late data and "
                              "failed days fill in); the marts follow.")
     def _schedule(context: dg.ScheduleEvaluationContext):
         latest = (context.scheduled_execution_time.astimezone(timezone.utc) - timedelta(days=1)).date()

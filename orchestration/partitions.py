@@ -13,17 +13,18 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from orchestration.config import PARTITIONS_START
-from orchestration.feeds.base import Window
+from orchestration.config import PARTITIONS_START, every_day
+from orchestration.days import Window
 
 #: one landing partition per UTC month; the month in progress is included (its complete days land daily)
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="UTC", end_offset=1)
 #: a backfill of a range is one run over the range, never one run per day
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-#: the daily run re-lands this many days ending with the latest complete one: data that arrives late (the
-#: CFTC report of a Tuesday is out on Friday, later in a holiday week) and days a feed failed on fill in
-#: by themselves, and re-landing a day that is already complete changes nothing
-RELAND_DAYS = 8
+#: the daily schedule's length: it re-lands this many days ending with the latest complete one, so data that
+#: arrives late (the CFTC report of a Tuesday is out on Friday, later in a holiday week: within 8 days) and
+#: days a feed failed on fill in by themselves; re-landing a day that is already complete changes nothing.
+#: When a day stops being re-landed by any run is another rule: ``raw_store.SETTLE_DAYS``
+SCHEDULE_DAYS = 8
 
 
 def window_from_keys(start_key: str, end_key: str) -> Window:
@@ -80,13 +81,13 @@ def window_from_tags(tags) -> Window | None:
     return None
 
 
-def run_window(context, default: Window) -> Window:
-    """The window of the run an *unpartitioned* asset runs in, else ``default`` (e.g. a plain
-    materialization from the UI: everything up to the latest complete day)."""
-    return window_from_tags(context.run.tags) or default
+def run_window(context, default: Window | None = None) -> Window:
+    """The window of the run an *unpartitioned* asset runs in, else ``default``, by default every day up to
+    the latest complete one (``config.every_day``: e.g. a plain materialization from the UI)."""
+    return window_from_tags(context.run.tags) or default or every_day()
 
 
-def scheduled_window(latest_complete_day: date, days: int = RELAND_DAYS) -> Window:
+def scheduled_window(latest_complete_day: date, days: int = SCHEDULE_DAYS) -> Window:
     """The window the daily run lands: the last ``days`` days up to the latest complete one."""
     start = max(PARTITIONS_START, latest_complete_day - timedelta(days=days - 1))
     return Window(start, latest_complete_day)

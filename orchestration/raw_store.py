@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.feeds.base import Dataset, Page, Row, Window, fetch
+from orchestration.days import Window
+from orchestration.feeds.base import Dataset, Page, Row, fetch
 from orchestration.feeds.http import FeedClient, FeedError, FeedParseError
 
 MANIFEST_TABLE = "raw._manifest"
@@ -259,12 +260,21 @@ def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Wi
              [dataset.provider.name, dataset.name, *days])
 
 
-def settled_days(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, settle_days: int) -> set[date]:
+#: a day whose outcome was asked for at least this many days after it ended is settled (:func:`settled_days`):
+#: late data and revisions arrive within a week of a day's end (the CFTC report of a Tuesday is out on
+#: Friday, later in a holiday week), so 8 days leaves a margin. It must be at least
+#: ``partitions.SCHEDULE_DAYS - 1``: the day before, the daily run asked for the oldest day of today's window
+#: ``SCHEDULE_DAYS - 2`` days (and 30 minutes) after it ended, and a shorter settling age would make the
+#: schedule skip days it is there to re-land. A run tagged ``leverage/reland: all`` ignores it
+SETTLE_DAYS = 8
+
+
+def settled_days(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window,
+                 settle_days: int = SETTLE_DAYS) -> set[date]:
     """Days of ``window`` whose outcome was asked for (``as_of``, the feeds' clock) at least ``settle_days``
-    after they ended: what a
-    provider serves for them no longer changes (late data and revisions arrive within the schedule's re-land
-    horizon; a day beyond a provider's history stays beyond it), so a run re-landing them would fetch the
-    same answer again for nothing. Failed and skipped days are never settled: they are retried."""
+    after they ended: what a provider serves for them no longer changes (a day beyond a provider's history
+    stays beyond it), so a run re-landing them would fetch the same answer again for nothing. Failed and
+    skipped days are never settled: they are retried."""
     try:
         rows = con.execute(f"SELECT partition_date FROM {STATUS_TABLE} WHERE provider = ? AND dataset = ? AND "
                            "status IN ('landed', 'unavailable', 'no_rows') AND partition_date BETWEEN ? AND ? AND "
@@ -286,13 +296,13 @@ def days_with_status(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: W
     return {row[0] for row in rows}
 
 
-def landing_statuses(con: duckdb.DuckDBPyConnection, provider: str, dataset: str, start: date,
-                     end_exclusive: date) -> dict[str, list[tuple[date, str | None]]]:
-    """Days of a window by landing status (``landed``, ``unavailable``, ``no_rows``, ``failed``)."""
+def landing_statuses(con: duckdb.DuckDBPyConnection, provider: str, dataset: str,
+                     window: Window) -> dict[str, list[tuple[date, str | None]]]:
+    """Days of ``window`` by landing status (``landed``, ``unavailable``, ``no_rows``, ``failed``)."""
     try:
         rows = con.execute(f"SELECT partition_date, status, error FROM {STATUS_TABLE} WHERE provider = ? AND "
                            "dataset = ? AND partition_date >= ? AND partition_date < ? ORDER BY 1",
-                           [provider, dataset, start, end_exclusive]).fetchall()
+                           [provider, dataset, *window.half_open]).fetchall()
     except duckdb.CatalogException:
         return {}
     out: dict[str, list[tuple[date, str | None]]] = {}

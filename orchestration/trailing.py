@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from orchestration.feeds.base import Dataset, Window
+from orchestration.days import Window
+from orchestration.feeds.base import Dataset
 
 FUNDING_DAYS = 365  # funding_lookback_days
 OI_DAYS = 90  # oi_local_high_window_days (>= liq_cluster_lookback_days)

@@ -24,17 +24,14 @@ import dagster as dg
 import duckdb
 
 from orchestration import gates
-from orchestration.config import PARTITIONS_START, latest_complete_day
-from orchestration.feeds.base import Window as DayRange
+from orchestration.days import Window
 from orchestration.partitions import narrowed, run_window
 from orchestration.raw_store import STATUS_TABLE, landing_statuses
 from orchestration.resources import WarehouseResource
 
-Window = tuple[date, date]  # [start, end): start inclusive, end exclusive
-
 
 def partition_window(context: dg.AssetCheckExecutionContext) -> Window | None:
-    """The run's partition window as dates [start, end), or None for an unpartitioned run.
+    """The run's partition window, or None for an unpartitioned run.
 
     In dagster 1.13 a check on a partitioned asset sees the run's partition through its context:
     ``has_partition_key`` (single-partition run) or ``has_partition_key_range`` (single-run backfill), and
@@ -44,20 +41,18 @@ def partition_window(context: dg.AssetCheckExecutionContext) -> Window | None:
         return None
     try:
         tw = context.partition_time_window
-        start, end = tw.start.date(), tw.end.date()
+        days = Window(tw.start.date(), tw.end.date() - timedelta(days=1))
     except Exception:  # not time-window partitions: fall back to ISO-date keys, end inclusive
         rng = context.partition_key_range
-        start, end = date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]) + timedelta(days=1)
+        days = Window(date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]))
     # a landing run narrowed to some days of its months (window tags) is checked on those days
-    days = narrowed(DayRange(start, end - timedelta(days=1)), context.run.tags)
-    return (days.start, days.end + timedelta(days=1)) if days else (start, end)
+    return narrowed(days, context.run.tags) or days
 
 
 def tagged_window(context) -> Window:
-    """The window of an unpartitioned run (the marts job) from its tags, [start, end); without tags, what
-    the dbt models default to: every day up to the latest complete one."""
-    days = run_window(context, default=DayRange(PARTITIONS_START, latest_complete_day()))
-    return days.start, days.end + timedelta(days=1)
+    """The window of an unpartitioned run (the marts job) from its tags; without tags, what the dbt models
+    default to (``partitions.run_window``: every day up to the latest complete one)."""
+    return run_window(context)
 
 
 def _qualified(table: str) -> str:
@@ -72,14 +67,14 @@ def window_query(table: str, partition_column: str | None, window: Window | None
     if partition_column is None or window is None:
         return sql, []
     col = '"' + partition_column.replace('"', '""') + '"'
-    start = window[0] - timedelta(days=lookback_days)
-    return f"{sql} where {col} >= ?::date and {col} < ?::date", [start.isoformat(), window[1].isoformat()]
+    start = window.start - timedelta(days=lookback_days)
+    return f"{sql} where {col} >= ?::date and {col} < ?::date", [start.isoformat(), window.stop.isoformat()]
 
 
 def describe_window(partition_column: str | None, window: Window | None) -> str:
     if partition_column is None or window is None:
         return "whole table"
-    return f"{partition_column} in [{window[0].isoformat()}, {window[1].isoformat()})"
+    return f"{partition_column} in [{window.start.isoformat()}, {window.stop.isoformat()})"
 
 
 def gate_check(
@@ -154,12 +149,12 @@ def landed_by_this_run(context, warehouse: WarehouseResource, landing: tuple[str
             first, recorded = con.execute(
                 f"SELECT min(partition_date) FILTER (WHERE landed_at >= ?), count(*) FROM {STATUS_TABLE} "
                 "WHERE provider = ? AND dataset = ? AND partition_date >= ? AND partition_date < ?",
-                [started, *landing, window[0], window[1]]).fetchone()
+                [started, *landing, *window.half_open]).fetchone()
     except (duckdb.CatalogException, duckdb.IOException):
         return window
     if not recorded:
         return window  # no outcome recorded at all: the gate says what is missing
-    return (first, window[1]) if first else None
+    return Window(first, window.end) if first else None
 
 
 def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite: str,
@@ -175,13 +170,13 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
         with warehouse.connect(read_only=True) as con:
             frame = con.execute(sql, params).df()
             if landing and window:
-                statuses = landing_statuses(con, *landing, window[0], window[1])
+                statuses = landing_statuses(con, *landing, window)
     except (duckdb.CatalogException, duckdb.IOException) as exc:
         report = gates.empty_report(suite, f"cannot read {table} ({scope}): {str(exc).splitlines()[0]}")
     else:
         in_window = frame
         if window is not None and partition_column and lookback:
-            in_window = frame[gates.in_window(frame[partition_column], window)]
+            in_window = frame[gates.in_window(frame[partition_column], window.half_open)]
         failed_days = statuses.get("failed", [])
         landed_but_gone = in_window.empty and not empty_blocks and statuses.get("landed")
         if in_window.empty and may_be_empty:
@@ -210,7 +205,7 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
                 suite, f"no rows in {table} for {scope}: nothing landed = nothing to trust"
             )
         elif not in_window.empty:
-            report = gates.validate(frame, suite, window=window if lookback else None, table=table)
+            report = gates.validate(frame, suite, window=window.half_open if lookback else None, table=table)
         if failed_days and (report is None or report.success):
             return _feed_failure(table, scope, failed_days, report)
     metadata: dict[str, Any] = {"table": table, "window": scope, **report.to_metadata()}

@@ -21,8 +21,8 @@ from dagster_dbt import (DagsterDbtTranslator, DagsterDbtTranslatorSettings, Dbt
                          dbt_assets)
 
 from orchestration.build_state import project_fingerprint, published_with, rebuild_window
-from orchestration.config import DBT_PROJECT_DIR, PARTITIONS_START, latest_complete_day
-from orchestration.feeds.base import Window
+from orchestration.config import DBT_PROJECT_DIR
+from orchestration.days import Window
 from orchestration.partitions import run_window
 from orchestration.resources import WarehouseResource
 
@@ -124,7 +124,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
                 name="dbt_models")
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        window = run_window(context, default=Window(PARTITIONS_START, latest_complete_day()))
+        window = run_window(context)
         fingerprint = project_fingerprint(Path(DBT_PROJECT.project_dir))
         with warehouse.connect() as con:
             build = rebuild_window(con, window, fingerprint)

@@ -4,10 +4,10 @@ from collections import Counter
 
 import dagster as dg
 
-from orchestration.feeds.base import Dataset
 from orchestration.config import latest_complete_day
-from orchestration.feeds.base import Window
-from orchestration.partitions import MONTHLY, RELAND_DAYS, RELAND_TAG, SINGLE_RUN, window_from_context
+from orchestration.days import Window
+from orchestration.feeds.base import Dataset
+from orchestration.partitions import MONTHLY, RELAND_TAG, SINGLE_RUN, window_from_context
 from orchestration.raw_store import days_with_status, land, raw_columns, raw_table, settled_days, skip
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.trailing import trailing_window
@@ -53,8 +53,7 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             # days that landed long after they ended do not change any more: a re-run skips them, unless
             # tagged leverage/reland=all (e.g. after a provider revised its history)
-            settled = set() if context.run.tags.get(RELAND_TAG) == "all" else settled_days(con, dataset, window,
-                                                                                          RELAND_DAYS)
+            settled = set() if context.run.tags.get(RELAND_TAG) == "all" else settled_days(con, dataset, window)
             pending = [day for day in window.days() if day not in settled]
             if not pending:
                 context.log.info(f"{table}: all {len(settled)} days of {window} are settled: nothing to land")

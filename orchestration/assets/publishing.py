@@ -7,8 +7,7 @@ the same run; a failed run never reaches it, so the previous snapshot stays in p
 import dagster as dg
 
 from orchestration.build_state import project_fingerprint, record_publish
-from orchestration.config import DBT_PROJECT_DIR, PARTITIONS_START, latest_complete_day
-from orchestration.feeds.base import Window
+from orchestration.config import DBT_PROJECT_DIR
 from orchestration.partitions import run_window
 from orchestration.resources import WarehouseResource
 
@@ -39,7 +38,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     from orchestration.publish import publish_marts
 
     info = publish_marts(warehouse.duckdb_path, warehouse.published_dir, list(PUBLISHED_MARTS))
-    window = run_window(context, default=Window(PARTITIONS_START, latest_complete_day()))
+    window = run_window(context)
     with warehouse.connect() as con:  # what the next marts run need not rebuild (orchestration.build_state)
         record_publish(con, window, project_fingerprint(DBT_PROJECT_DIR))
     context.log.info(f"published {list(PUBLISHED_MARTS)} to {warehouse.published_dir}")

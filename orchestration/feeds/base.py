@@ -21,44 +21,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from orchestration.days import Window  # noqa: F401  (the one range-of-days type, re-exported: connectors import it here)
 from orchestration.feeds.http import FeedClient, FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Window:
-    """An inclusive range of UTC days: the partitions one landing run covers."""
-
-    start: date
-    end: date
-
-    def __post_init__(self):
-        if self.end < self.start:
-            raise ValueError(f"window end {self.end} is before its start {self.start}")
-
-    @property
-    def start_dt(self) -> datetime:
-        return datetime.combine(self.start, time(), tzinfo=timezone.utc)
-
-    @property
-    def end_dt(self) -> datetime:
-        """Exclusive end: midnight after the last day."""
-        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=timezone.utc)
-
-    @property
-    def start_ms(self) -> int:
-        return to_ms(self.start_dt)
-
-    @property
-    def end_ms(self) -> int:
-        return to_ms(self.end_dt)
-
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
-
-    def __str__(self) -> str:
-        return str(self.start) if self.start == self.end else f"{self.start}..{self.end}"
 
 
 @dataclass(frozen=True)

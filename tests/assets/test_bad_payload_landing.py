@@ -8,8 +8,6 @@ For every case the dataset's window is first landed from the good payload, then 
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import duckdb
 import pytest
 
@@ -63,8 +61,7 @@ def test_landing_contains_or_gates_every_bad_payload(case, warehouse):
     dataset, result = _land(case, con, raw_dir, spoilt=True)
     if case.outcome == "error":
         assert result.error is not None and case.expect in str(result.error), result.error
-        statuses = landing_statuses(con, dataset.provider.name, dataset.name, case.window.start,
-                                    case.window.end + timedelta(days=1))
+        statuses = landing_statuses(con, dataset.provider.name, dataset.name, case.window)
         failed = statuses.get("failed", [])
         assert failed and set(statuses) <= {"failed", "unavailable", "no_rows"}, statuses
         assert all(case.expect in (reason or "") for _, reason in failed)

@@ -165,3 +165,24 @@ def test_days_landed_long_after_they_ended_are_settled(con, tmp_path):
     assert date(2024, 2, 21) not in settled_days(con, binance.Funding(), window, 8)  # failed days are retried
     con.execute(f"UPDATE {STATUS_TABLE} SET status = 'unavailable' WHERE partition_date = DATE '2024-02-21'")
     assert date(2024, 2, 21) in settled_days(con, binance.Funding(), window, 8)  # beyond a provider's history
+
+
+def test_the_daily_run_finds_none_of_its_days_settled_and_a_day_settles_after_settle_days(con, tmp_path):
+    """The schedule's length and the settling age are two rules: yesterday's scheduled run asked for every day
+    of today's window too recently for any to be settled, so today's run re-lands all of them; a day asked
+    for ``SETTLE_DAYS`` after it ended is settled."""
+    from orchestration.partitions import SCHEDULE_DAYS, scheduled_window
+    from orchestration.raw_store import SETTLE_DAYS, settled_days
+
+    yesterday = scheduled_window(date(2024, 2, 29))
+    land(binance.Funding(), yesterday, client(FundingServer()), tmp_path / "raw", con,
+         datetime(2024, 3, 1, 0, 30, tzinfo=timezone.utc))
+    today = scheduled_window(date(2024, 3, 1))
+    assert len(today.days()) == SCHEDULE_DAYS and settled_days(con, binance.Funding(), today) == set()
+    day = Window(date(2024, 1, 10), date(2024, 1, 10))
+    ended = datetime(2024, 1, 11, tzinfo=timezone.utc)
+    land(binance.Funding(), day, client(FundingServer()), tmp_path / "raw", con,
+         ended + timedelta(days=SETTLE_DAYS, minutes=-1))
+    assert settled_days(con, binance.Funding(), day) == set()  # a minute short of the settling age
+    land(binance.Funding(), day, client(FundingServer()), tmp_path / "raw", con, ended + timedelta(days=SETTLE_DAYS))
+    assert settled_days(con, binance.Funding(), day) == {day.start}

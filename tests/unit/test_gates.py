@@ -16,6 +16,7 @@ import pytest
 from orchestration import gates
 from orchestration.assets.checks import describe_window, gate_check, window_query
 from orchestration.config import EXPECTATIONS_DIR
+from orchestration.days import Window
 from orchestration.resources import WarehouseResource
 
 SUITES = ["leverage_condition", "raw_binance__funding", "raw_binance__open_interest", "raw_binance__spot_klines"]
@@ -282,13 +283,15 @@ def test_an_empty_report_fails_without_ge():
 
 
 def test_window_query_is_restricted_to_the_partition_window():
-    sql, params = window_query("raw.binance__funding", "partition_date", (date(2024, 3, 1), date(2024, 3, 2)))
+    day = Window(date(2024, 3, 1), date(2024, 3, 1))
+    sql, params = window_query("raw.binance__funding", "partition_date", day)
     assert sql == (
         'select * from "raw"."binance__funding" where "partition_date" >= ?::date and "partition_date" < ?::date'
     )
-    assert params == ["2024-03-01", "2024-03-02"]
+    assert params == ["2024-03-01", "2024-03-02"]  # the inclusive day, read as [day, day after)
+    assert describe_window("partition_date", day) == "partition_date in [2024-03-01, 2024-03-02)"
     assert window_query("leverage_condition", "date", None) == ('select * from "leverage_condition"', [])
-    assert window_query("leverage_condition", None, (date(2024, 3, 1), date(2024, 3, 2)))[1] == []
+    assert window_query("leverage_condition", None, day)[1] == []
     assert describe_window("date", None) == "whole table"
 
 

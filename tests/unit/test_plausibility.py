@@ -29,7 +29,8 @@ from orchestration.sample.transport import SampleTransport
 
 SHA = "ab" * 32
 END = date(2024, 2, 22)  # the probe's days are the two before it
-PROBE = (date(2024, 2, 20), END)  # [start, end): 2024-02-20 and 2024-02-21
+PROBE_DAYS = Window(date(2024, 2, 20), date(2024, 2, 21))
+PROBE = PROBE_DAYS.half_open  # the bounds gates.validate takes: [2024-02-20, END)
 DAYS_TEXT = "2024-02-20..2024-02-21"
 DATASETS = {raw_table(d).replace(".", "_"): d for d in datasets()}
 
@@ -145,7 +146,7 @@ def test_only_the_window_is_validated_its_history_feeds_the_medians():
 
 
 def test_window_query_reads_the_lookback_before_the_window():
-    sql, params = window_query("raw.bybit__open_interest", "partition_date", PROBE, lookback_days=30)
+    sql, params = window_query("raw.bybit__open_interest", "partition_date", PROBE_DAYS, lookback_days=30)
     assert params == ["2024-01-21", "2024-02-22"] and '"partition_date" >= ?::date' in sql
     assert gates.lookback_days("raw_bybit__open_interest") == 30
     assert gates.lookback_days("raw_cftc__cme_open_interest") == 60  # weekly reports: a longer memory
@@ -326,7 +327,7 @@ def test_the_documented_cascade_days_pass_every_raw_gate(landed, name):
         frame = con.execute(f"select * from {raw_table(dataset)}").df()
         if frame.empty:  # dYdX before its launch
             continue
-        report = gates.validate(frame, suite, window=(window.start, window.end + timedelta(days=1)))
+        report = gates.validate(frame, suite, window=window.half_open)
         assert report.success, report.messages()
         config = gates.plausibility(suite)
         daily = gates.daily_frame(frame, config)
