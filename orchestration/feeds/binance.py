@@ -19,11 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
-                                      load_json, ms_text, number, require_list, span_text, to_ms, utc_time,
+                                      load_json, ms_text, number, require_list, span_text, to_ms, utc_time, utc_today,
                                       zip_text)
 from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
 
@@ -76,7 +76,7 @@ class Funding(BinanceDataset):
         if len(rows) < self.limit:
             return None
         # resume after the last raw stamp; rows hold the floored time, raw stamps are at most +999 ms
-        return self._request(to_ms(rows[-1]["funding_time"].replace(tzinfo=timezone.utc)) + 1000, window)
+        return self._request(to_ms(rows[-1]["funding_time"]) + 1000, window)
 
     def parse(self, body: bytes) -> list[Row]:
         rows = []
@@ -120,7 +120,7 @@ class OpenInterest(BinanceDataset):
         A day's first bucket starts at 23:00 the day before, and the API refuses a startTime older than
         ``now - 30 d``, whatever the time of day ``now`` is.
         """
-        return now.astimezone(timezone.utc).date() - timedelta(days=OI_API_HISTORY_DAYS - 2)
+        return utc_today(now) - timedelta(days=OI_API_HISTORY_DAYS - 2)
 
     PERIOD_MS = 3_600_000
 
@@ -159,7 +159,7 @@ class OpenInterest(BinanceDataset):
                     "startTime..endTime", "open-interest bucket")
         if len(rows) < self.limit:
             return None
-        last_edge = to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + self.PERIOD_MS
+        last_edge = to_ms(rows[-1]["ts"]) + self.PERIOD_MS
         return self._api_request(last_edge + 1000, int(request.params["endTime"]) + 1 + self.PERIOD_MS)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
@@ -283,7 +283,7 @@ class SpotKlines(BinanceDataset):
                     int(request.params["endTime"]), "startTime..endTime", "kline")
         if len(rows) < self.limit:
             return None
-        return self._request(to_ms(rows[-1]["open_time"].replace(tzinfo=timezone.utc)) + 1000, window.end_ms)
+        return self._request(to_ms(rows[-1]["open_time"]) + 1000, window.end_ms)
 
     def parse(self, body: bytes) -> list[Row]:
         rows: list[Row] = []

@@ -23,12 +23,12 @@ tell; a contract reported twice within a page is refused).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number,
-                                      plausible_time, require_list, text, utc_ms)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number, plausible_time,
+                                      require_list, text, to_ms, utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
@@ -80,7 +80,7 @@ class CmeOpenInterest(Dataset):
         Coarse by design: on the Friday itself before 15:30 ET the report is not out yet, and a holiday
         week can release later; such a day lands as ``no_rows`` and fills in on a later run.
         """
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day and day + RELEASE_LAG <= today
 
     def _request(self, start: date, end: date, offset: int) -> HttpRequest:
@@ -95,7 +95,7 @@ class CmeOpenInterest(Dataset):
         asked = _WHERE_DAYS.search(request.params["$where"])
         if asked:  # the clause this connector writes; a hand-made request may say it otherwise
             first, last = (datetime.combine(date.fromisoformat(day), datetime.min.time()) for day in asked.groups())
-            check_range(self, [r["report_date"] for r in rows], utc_ms(first), utc_ms(last),
+            check_range(self, [r["report_date"] for r in rows], to_ms(first), to_ms(last),
                         "$where report dates", "report")
         if len(rows) < int(request.params["$limit"]):
             return None

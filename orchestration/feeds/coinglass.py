@@ -38,11 +38,12 @@ partition is ``snapshot_ts - 6 h``; older days are unavailable.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
-                                      html_summary, integer, load_json, looks_html, number, require_list)
+                                      html_summary, integer, load_json, looks_html, number, require_list, to_ms, utc,
+                                      utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
@@ -75,14 +76,6 @@ PROVIDER = ProviderSpec("coinglass", requests_per_second=0.5, api_key_env="COING
 
 def _utc(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
-
-
-def _ms(moment: datetime) -> int:
-    return (moment.replace(tzinfo=None) - EPOCH) // timedelta(milliseconds=1)
-
-
-def _today(now: datetime) -> date:
-    return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
 
 
 class CoinglassDataset(Dataset):
@@ -141,7 +134,7 @@ class History(CoinglassDataset):
     limit = LIMIT
 
     def servable(self, day: date, now: datetime) -> bool:
-        return self.first_day <= day <= _today(now)
+        return self.first_day <= day <= utc_today(now)
 
     def _request(self, start_ms: int, end_ms: int) -> HttpRequest:
         return HttpRequest("GET", f"{API}{self.path}", {
@@ -161,7 +154,7 @@ class History(CoinglassDataset):
         if not rows:
             return None
         start, end = int(request.params["start_time"]), int(request.params["end_time"])
-        times = [_ms(row["time"]) for row in rows]
+        times = [to_ms(row["time"]) for row in rows]
         if min(times) < start:
             raise self.parse_error(f"page holds bars before its start_time={start} ({_utc(min(times))}): "
                                    "CoinGlass ignored the cursor; the page does not advance")
@@ -172,7 +165,7 @@ class History(CoinglassDataset):
         return HttpRequest(request.method, request.url, {**request.params, "start_time": str(following)})
 
     def bar_time(self, record: Mapping[str, Any], where: str) -> datetime:
-        ms = _ms(field(self, record, "time", epoch_ms, where=where))
+        ms = to_ms(field(self, record, "time", epoch_ms, where=where))
         if ms % DAY_MS:
             raise self.parse_error(f"field 'time'{where} = {ms} ({_utc(ms)}) is not 00:00 UTC: not a daily bar")
         return _utc(ms)
@@ -264,9 +257,8 @@ class LiquidationHeatmap(CoinglassDataset):
                "price_usd": "DOUBLE", "liquidation_usd": "DOUBLE", "last_price_usd": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-        moment = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
-        return end <= moment < end + SNAPSHOT_GRACE
+        end = Window(day, day).end_dt
+        return end <= utc(now) < end + SNAPSHOT_GRACE
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):

@@ -30,8 +30,8 @@ import os
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, number, require_list, utc_time
-from orchestration.feeds.daily import DailySeries, check_days, day_stamp, spans
+from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, check_days, cli, day_runs, day_stamp, field,
+                                      load_json, number, require_list, utc_time)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.cryptoquant.com/v1/btc"
@@ -79,7 +79,7 @@ class CryptoquantMetric(DailySeries):
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         return [HttpRequest("GET", f"{API}/{self.path}", {
             "exchange": EXCHANGE, "window": WINDOW, "from": f"{span.start:%Y%m%d}", "to": f"{span.end:%Y%m%d}",
-            "limit": str(len(span.days()))}) for span in spans(self.servable_days(window, now), MAX_DAYS)]
+            "limit": str(len(span.days()))}) for span in day_runs(self.servable_days(window, now), MAX_DAYS)]
 
     def next_request(self, request: HttpRequest, rows: list[Row], window: Window) -> HttpRequest | None:
         """No paging (windows are cut up front): checks the answer against what was asked."""

@@ -18,12 +18,12 @@ refused. What the payload cannot show: funding rows do not name their instrument
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
-                                      load_json, number, require_list)
+                                      load_json, number, require_list, utc, utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
@@ -85,7 +85,7 @@ class Funding(DeribitDataset):
                "index_price": "DOUBLE", "prev_index_price": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        return FUNDING_FIRST_DAY <= day <= now.astimezone(timezone.utc).date()
+        return FUNDING_FIRST_DAY <= day <= utc_today(now)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         days = self.servable_days(window, now)
@@ -140,8 +140,8 @@ class OpenInterest(DeribitDataset):
     columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "oi_usd": "DOUBLE", "mark_price": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-        return end <= now.astimezone(timezone.utc) < end + SNAPSHOT_GRACE
+        end = Window(day, day).end_dt
+        return end <= utc(now) < end + SNAPSHOT_GRACE
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):

@@ -18,8 +18,8 @@ from datetime import date, datetime, timezone
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer,
-                                      load_json, number, require_list, to_ms, utc_time)
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer, load_json,
+                                      number, require_list, to_ms, utc_time, utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 TICKER = "BTC-USD"
@@ -36,16 +36,12 @@ def iso(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def naive_ms(moment: datetime) -> int:
-    return to_ms(moment.replace(tzinfo=timezone.utc))
-
-
 class DydxDataset(Dataset):
     provider = PROVIDER
     list_key: str
 
     def servable(self, day: date, now: datetime) -> bool:
-        return LAUNCH <= day <= now.astimezone(timezone.utc).date()
+        return LAUNCH <= day <= utc_today(now)
 
     def span(self, window: Window, now: datetime) -> tuple[int, int] | None:
         """[first ms, last ms] (inclusive) of the window's servable days, never beyond ``now``."""
@@ -78,7 +74,7 @@ class DydxDataset(Dataset):
         return require_list(self, payload[self.list_key], self.list_key)
 
     def oldest_ms(self, rows: list[Row]) -> int | None:
-        return naive_ms(min(r[self.time_column] for r in rows)) if rows else None
+        return to_ms(min(r[self.time_column] for r in rows)) if rows else None
 
 
 class Funding(DydxDataset):
@@ -100,7 +96,7 @@ class Funding(DydxDataset):
 
     def next_request(self, request, rows, window):
         check_range(self, [r["effective_at"] for r in rows], None,
-                    naive_ms(utc_time(request.params["effectiveBeforeOrAt"])), "effectiveBeforeOrAt", "funding row")
+                    to_ms(utc_time(request.params["effectiveBeforeOrAt"])), "effectiveBeforeOrAt", "funding row")
         oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= window.start_ms:
             return None
@@ -140,8 +136,8 @@ class OpenInterest(DydxDataset):
         return [] if span is None else [self._request(*span)]
 
     def next_request(self, request, rows, window):
-        start = naive_ms(utc_time(request.params["fromISO"]))
-        check_range(self, [r["started_at"] for r in rows], start, naive_ms(utc_time(request.params["toISO"])),
+        start = to_ms(utc_time(request.params["fromISO"]))
+        check_range(self, [r["started_at"] for r in rows], start, to_ms(utc_time(request.params["toISO"])),
                     "fromISO..toISO", "candle")
         oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= start:

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dc_field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from html.parser import HTMLParser
 
-from orchestration.feeds.base import Dataset, Row, Window, cli
+from orchestration.feeds.base import (Dataset, Row, Window, cli, utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://farside.co.uk/bitcoin-etf-flow-all-data/"
@@ -181,7 +181,7 @@ class Flows(Dataset):
                "tickers_sum_usd_m": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day <= today
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:

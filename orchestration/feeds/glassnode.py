@@ -27,8 +27,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, epoch_s, field, load_json, number, require_list
-from orchestration.feeds.daily import DailySeries, check_days, day_stamp
+from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, check_days, cli, day_stamp, epoch_s, field,
+                                      load_json, number, require_list)
 from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 API = "https://api.glassnode.com/v1/metrics"

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time,
-                                      require_list)
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time, require_list,
+                                      utc_today)
 from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://api.sosovalue.xyz/openapi/v2/etf/historicalInflowChart"
@@ -64,7 +64,7 @@ class Flows(Dataset):
     columns = {"date": "DATE", **{column: "DOUBLE" for column in VALUES.values()}}
 
     def servable(self, day: date, now: datetime) -> bool:
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day <= today
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:

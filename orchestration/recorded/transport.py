@@ -11,7 +11,8 @@ from datetime import date, datetime, timezone
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.recorded.lenses import RECORDED_LENSES
 from orchestration.recorded.world import RecordedWorld
-from orchestration.sample.lens import Lens, to_ms
+from orchestration.feeds.base import to_ms, utc
+from orchestration.sample.lens import Lens
 
 
 class RecordedTransport:
@@ -19,7 +20,7 @@ class RecordedTransport:
 
     def __init__(self, world: RecordedWorld, now: datetime | None = None):
         self.world = world
-        self.now = None if now is None else (now if now.tzinfo else now.replace(tzinfo=timezone.utc))
+        self.now = None if now is None else utc(now)
         self.lenses: dict[str, Lens] = {}
         for lens_type in RECORDED_LENSES:
             lens = lens_type(world)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from orchestration.feeds.base import to_ms, utc
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample.binance import BinanceLens
 from orchestration.sample.bybit import BybitLens
@@ -20,7 +21,7 @@ from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
 from orchestration.sample.farside import FarsideLens
 from orchestration.sample.glassnode import GlassnodeLens
-from orchestration.sample.lens import Lens, to_ms
+from orchestration.sample.lens import Lens
 from orchestration.sample.okx import OkxLens
 from orchestration.sample.sosovalue import SosovalueLens
 from orchestration.sample.world import SampleWorld, sample_world
@@ -36,7 +37,7 @@ class SampleTransport:
 
     def __init__(self, now: datetime | None = None, world: SampleWorld | None = None):
         self.world = world or sample_world()
-        self.now = None if now is None else (now if now.tzinfo else now.replace(tzinfo=timezone.utc))
+        self.now = None if now is None else utc(now)
         self.lenses: dict[str, Lens] = {}
         for lens_type in LENSES:
             lens = lens_type(self.world)
