@@ -134,10 +134,27 @@ class Dataset(ABC):
         return None
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Raise ``FeedHttpError`` if the response is an error (status or provider error body)."""
-        if response.status >= 400:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: "
-                                f"{response.text()[:300]}", dataset=self.name)
+        """Raise ``FeedHttpError`` for HTTP >= 400 or the provider's error envelope (``provider_error``; several
+        providers answer errors with HTTP 200), in one shape: ``HTTP <status> on <path>: <what> (<hint>)``, where
+        <what> is the provider's own words, else the HTML page's title or the start of the body."""
+        message = self.provider_error(response.json_object())
+        if message is None and response.status < 400:
+            return  # a body that is no envelope is parse()'s to name
+        if message is None:
+            message = (html_summary(response.body, "an HTML page, not JSON" if self.payload_extension == "json"
+                                    else "an HTML error page") if looks_html(response.body)
+                       else repr(response.text()[:300].strip()))
+        hint = self.hint(response)
+        raise FeedHttpError(self.provider.name, self.redact(f"HTTP {response.status} on {request.path}: {message}"
+                                                            + (f" ({hint})" if hint else "")), dataset=self.name)
+
+    def hint(self, response: HttpResponse) -> str:
+        """What to do about an error answer (set a key, check the plan, wait), or ""."""
+        return ""
+
+    def redact(self, message: str) -> str:
+        """``message`` without secrets the client cannot know of (it redacts the key values it sends)."""
+        return message
 
     @abstractmethod
     def parse(self, body: bytes) -> list[Row]:
@@ -150,9 +167,9 @@ class Dataset(ABC):
     def provider_error(self, payload: Any) -> str | None:
         """The provider's own error message if ``payload`` is its error envelope, else None.
 
-        ``check`` reports such an answer as an HTTP-level failure; ``require_list`` (and each connector's
-        envelope reader) uses the same hook so that a saved error payload parsed by hand is named by the
-        provider's words, not as "expected a list"."""
+        ``check`` reports such an answer, whatever its status, as an HTTP-level failure; ``require_list`` (and
+        each connector's envelope reader) uses the same hook so that a saved error payload parsed by hand is named
+        by the provider's words, not as "expected a list"."""
         return None
 
     # helpers for subclasses -------------------------------------------------------------------
@@ -192,18 +209,6 @@ class DailySeries(Dataset):
         if isinstance(payload, dict) and ("error" in payload or "message" in payload):
             return repr(payload.get("error") or payload.get("message"))
         return None
-
-    def hint(self, status: int) -> str:
-        return ""
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if response.status < 400:
-            return
-        detail = (html_summary(response.body) if looks_html(response.body)
-                  else self.provider_error(response.json_object()) or repr(response.text()[:200].strip()))
-        hint = self.hint(response.status)
-        raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}"
-                            + (f" ({hint})" if hint else ""), dataset=self.name)
 
 
 def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
@@ -470,13 +475,13 @@ def looks_html(body: bytes) -> bool:
     return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<head" in head[:200]
 
 
-def html_summary(body: bytes) -> str:
+def html_summary(body: bytes, what: str = "an HTML page, not JSON") -> str:
     """What an HTML answer is, in one line: its title, and a hint when it is a Cloudflare challenge."""
     text = body[:4000].decode("utf-8", errors="replace")
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     hint = " (Cloudflare challenge?)" if "cloudflare" in text.lower() or "cf-" in text.lower() else ""
     shown = " ".join(title.group(1).split())[:120] if title else text.strip()[:80]
-    return f"an HTML page, not JSON{hint}: {shown!r}"
+    return f"{what}{hint}: {shown!r}"
 
 
 def require_list(dataset: Dataset, payload: Any, what: str) -> list:

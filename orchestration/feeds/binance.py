@@ -44,13 +44,6 @@ class BinanceDataset(Dataset):
             return f"error {payload['code']}: {payload['msg']}"
         return None
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())  # also with HTTP 200
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
-
 
 class Funding(BinanceDataset):
     """``/fapi/v1/fundingRate``: settled funding, ascending, up to 1000 rows a page."""
@@ -163,11 +156,10 @@ class OpenInterest(BinanceDataset):
         return self._api_request(last_edge + 1000, int(request.params["endTime"]) + 1 + self.PERIOD_MS)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if request.url.startswith(ARCHIVE):
-            if response.status == 404:
-                raise FeedHttpError(self.provider.name, f"no metrics archive at {request.url} (404): Binance "
-                                    "has not published that day yet, or it predates the archive", dataset=self.name)
-            return super(BinanceDataset, self).check(request, response)
+        """A 404 from the archive means the day's file is not (yet) there, not a broken request."""
+        if request.url.startswith(ARCHIVE) and response.status == 404:
+            raise FeedHttpError(self.provider.name, f"no metrics archive at {request.url} (404): Binance "
+                                "has not published that day yet, or it predates the archive", dataset=self.name)
         super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from orchestration.feeds.base import (Dataset, PageRows, Row, Window, check_spacing, cli, field, from_ms, interval_ms,
                                       load_json, number, require_list, to_ms, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.bybit.com"
 CATEGORY = "linear"
@@ -49,16 +49,8 @@ class BybitDataset(Dataset):
     def servable(self, day: date, now: datetime) -> bool:
         return LAUNCH <= day <= utc_today(now)
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """HTTP 403 and retCode 10006 mean rate limited; any other retCode != 0 is an error too."""
-        if response.status == 403:
-            raise FeedHttpError(self.provider.name, f"rate limited (HTTP 403) on {request.path}: "
-                                f"{response.text()[:200]}", dataset=self.name)
-        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
+    def hint(self, response: HttpResponse) -> str:
+        return "rate limited" if response.status == 403 else ""
 
     def provider_error(self, payload: Any) -> str | None:
         if isinstance(payload, dict) and "retCode" in payload and str(payload["retCode"]) != "0":

@@ -29,7 +29,7 @@ from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number, plausible_time,
                                       require_list, text, to_ms, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
 # Socrata throttles anonymous callers hardest; an optional app token (redacted by the client) lifts that.
@@ -107,13 +107,6 @@ class CmeOpenInterest(Dataset):
         if isinstance(payload, dict) and (payload.get("error") or "message" in payload):
             return f"{payload.get('code', 'error')}: {payload.get('message', payload)!s:.300}"
         return None
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        payload = response.json_object()  # not JSON: the status check below still applies
-        message = self.provider_error(payload) or (f"{payload!s:.300}" if payload and response.status >= 400 else None)
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} {message}", dataset=self.name)
-        super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:
         rows: list[Row] = []

@@ -37,7 +37,7 @@ from typing import Any, Mapping
 
 from orchestration.feeds.base import (Dataset, Row, Window, cli, day_runs, epoch_s, field, html_summary, load_json,
                                       looks_html, number, require_list, utc, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.coinalyze.net/v1"
 PROVIDER = ProviderSpec("coinalyze", requests_per_second=40 / 60, api_key_env="COINALYZE_API_KEY",
@@ -119,19 +119,13 @@ class CoinalyzeDataset(Dataset):
         return None
 
     # -- answers ----------------------------------------------------------------------------------
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Errors come as HTTP 4xx with ``{"message": ...}`` [unverified]: surface the provider's message;
-        401 means the key is missing or invalid."""
-        payload = response.json_object()
-        message = payload.get("message") or payload.get("error")
-        if response.status >= 400:
-            hint = " (API key missing or invalid: set COINALYZE_API_KEY)" if response.status in (401, 403) else ""
-            detail = str(message) if message else response.text()[:300]
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
-                                dataset=self.name)
-        if message:  # an error object with a 2xx status: never data
-            raise FeedHttpError(self.provider.name, f"error on {request.path} (HTTP {response.status}): {message}",
-                                dataset=self.name)
+    def provider_error(self, payload: Any) -> str | None:
+        """Errors come as ``{"message": ...}`` (or ``error``), with HTTP 4xx [unverified] or 2xx: never data."""
+        message = payload.get("message") or payload.get("error") if isinstance(payload, dict) else None
+        return str(message) if message else None
+
+    def hint(self, response: HttpResponse) -> str:
+        return "API key missing or invalid: set COINALYZE_API_KEY" if response.status in (401, 403) else ""
 
     def entries(self, body: bytes) -> list:
         if looks_html(body) or body.lstrip()[:1] == b"<":  # any markup where JSON belongs

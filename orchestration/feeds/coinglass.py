@@ -44,7 +44,7 @@ from typing import Any, Mapping
 from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
                                       html_summary, integer, load_json, looks_html, number, require_list, to_ms, utc,
                                       utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
 SYMBOL = "BTC"
@@ -81,27 +81,19 @@ def _utc(ms: int) -> datetime:
 class CoinglassDataset(Dataset):
     provider = PROVIDER
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """An error is HTTP >= 400 or a ``code`` other than "0" (also with HTTP 200); 401 names the key/plan."""
-        payload = response.json_object()
-        code = None if payload.get("code") is None else str(payload.get("code"))
-        if response.status < 400 and code in (None, "0"):
-            return  # a body that is no envelope is parse()'s to name
-        msg = payload.get("msg") if "msg" in payload else response.text()[:200]  # the provider's own words
-        where = f"on {request.path} (HTTP {response.status}" + (f", code {code}" if code is not None else "") + ")"
-        if response.status == 403 and code is None and looks_html(response.body):
-            detail = html_summary(response.body)  # Cloudflare answers 403 with a challenge page
-        elif response.status in (401, 403) or code in ("401", "403"):
-            detail = f"{PLAN_HINT}: {msg!r}"
-        elif response.status == 429 or code == "429":
-            detail = f"rate limited: {msg!r}"
-        elif code is not None:
-            detail = f"CoinGlass error: {msg!r}"
-        elif looks_html(response.body):
-            detail = html_summary(response.body)
-        else:
-            detail = f"HTTP error: {msg!r}"
-        raise FeedHttpError(self.provider.name, f"{detail} {where}", dataset=self.name)
+    def provider_error(self, payload: Any) -> str | None:
+        """An error is a ``code`` other than "0", also with HTTP 200."""
+        code = payload.get("code") if isinstance(payload, dict) else None
+        if code is None or (not isinstance(code, bool) and str(code) == "0"):
+            return None
+        return f"CoinGlass error {code}: {payload.get('msg')!r}"
+
+    def hint(self, response: HttpResponse) -> str:
+        code = response.json_object().get("code")
+        statuses = {response.status, None if code is None else str(code)}
+        if statuses & {401, 403, "401", "403"}:
+            return PLAN_HINT
+        return "rate limited" if statuses & {429, "429"} else ""
 
     def data(self, body: bytes) -> Any:
         """The ``data`` of a successful envelope (HTML and non-JSON bodies named as such)."""

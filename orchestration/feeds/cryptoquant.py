@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, check_days, cli, day_runs, day_stamp, field,
                                       load_json, number, require_list, utc_time)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.cryptoquant.com/v1/btc"
 EXCHANGE = "all_exchange"
@@ -100,15 +100,12 @@ class CryptoquantMetric(DailySeries):
             return None
         return scrub(f"status {code}: {payload['status'].get('message')!r}")
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        payload = response.json_object()
-        code = self.status_code(payload)
-        if response.status < 400 and code in (None, "200"):
-            return
-        detail = self.provider_error(payload) or scrub(response.text()[:200].strip())
-        hint = f" ({PLAN_HINT})" if response.status in (401, 403) or code in ("401", "403") else ""
-        raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
-                            dataset=self.name)
+    def hint(self, response: HttpResponse) -> str:
+        statuses = {response.status, self.status_code(response.json_object())}
+        return PLAN_HINT if statuses & {401, 403, "401", "403"} else ""
+
+    def redact(self, message: str) -> str:
+        return scrub(message)
 
     def records(self, body: bytes) -> list:
         payload = load_json(self, body)

@@ -24,7 +24,7 @@ from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
                                       load_json, number, require_list, utc, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
 API = "https://www.deribit.com/api/v2/public"
@@ -55,14 +55,6 @@ class DeribitDataset(Dataset):
         hint = " (rate limited: too_many_requests)" if err.get("code") == RATE_LIMIT_CODE else ""
         detail = f" {err['data']}" if err.get("data") else ""
         return f"error {err.get('code')}: {err.get('message')}{detail}{hint}"
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """JSON-RPC errors may come with HTTP 200 or 400: report the code and message either way."""
-        message = self.provider_error(response.json_object())  # not JSON: the status check below applies
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
 
     def result(self, body: bytes, what: str) -> tuple[list, dict]:
         """The envelope's ``result`` list (and the envelope itself)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer, load_json,
                                       number, require_list, to_ms, utc_time, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 TICKER = "BTC-USD"
 API = "https://indexer.dydx.trade/v4"
@@ -58,13 +58,6 @@ class DydxDataset(Dataset):
             return None
         return "; ".join(str(e.get("msg", e)) + (f" (param {e['param']})" if e.get("param") else "")
                          if isinstance(e, dict) else str(e) for e in errors)
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {message}",
-                                dataset=self.name)
-        super().check(request, response)
 
     def records(self, body: bytes) -> list:
         payload = load_json(self, body)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime
 from html.parser import HTMLParser
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import Dataset, Row, Window, cli, utc_today
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://farside.co.uk/bitcoin-etf-flow-all-data/"
 PROVIDER = ProviderSpec("farside", requests_per_second=0.2)
@@ -188,14 +188,12 @@ class Flows(Dataset):
         """The all-data page holds every day: one GET covers any window."""
         return [HttpRequest("GET", URL)] if self.servable_days(window, now) else []
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """A Cloudflare challenge (HTTP 403/503 with its interstitial) is named as such."""
+    def hint(self, response: HttpResponse) -> str:
         if response.status >= 400 and is_cloudflare_challenge(response.text()):
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: a Cloudflare "
-                                "challenge page, not Farside's table (Farside refused the scripted fetch; retry "
-                                "later, or save the page from a browser and read it with `python -m "
-                                "orchestration.feeds.farside flows <file>`)", dataset=self.name)
-        super().check(request, response)
+            return ("a Cloudflare challenge page, not Farside's table: Farside refused the scripted fetch; retry "
+                    "later, or save the page from a browser and read it with `python -m orchestration.feeds.farside "
+                    "flows <file>`")
+        return ""
 
     # -- parsing ----------------------------------------------------------------------------------------
     def read_table(self, body: bytes) -> FarsideTable:

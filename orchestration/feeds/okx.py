@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms,
                                       interval_ms, load_json, number, require_list, span_text, to_ms, utc_today)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 API = "https://www.okx.com"
 INST_ID = "BTC-USDT-SWAP"
@@ -39,13 +39,6 @@ class OkxDataset(Dataset):
         if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
             return f"error {payload.get('code')}: {payload.get('msg')}"
         return None
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
 
     def records(self, body: bytes) -> list:
         """The ``data`` list of a successful envelope."""
