@@ -276,15 +276,27 @@ def utc_today(now: datetime) -> date:
     return utc(now).date()
 
 
+def just_ended(day: date, now: datetime, grace: timedelta) -> bool:
+    """Whether ``now`` lies within ``grace`` after ``day`` ended: when an endpoint that serves only the state
+    of "now" (a snapshot) can stand for the day's close."""
+    end = Window(day, day).end_dt
+    return end <= utc(now) < end + grace
+
+
 def to_ms(moment: datetime) -> int:
     """Exact epoch milliseconds of ``moment`` (naive: UTC), in integers: no float error can move a whole
     millisecond, and a sub-millisecond remainder (a live ``now``) floors to the millisecond already begun."""
     return (utc(moment).replace(tzinfo=None) - EPOCH) // timedelta(milliseconds=1)
 
 
+def ms_time(ms: int) -> datetime:
+    """The UTC (naive) instant of epoch milliseconds we computed ourselves (:func:`epoch_ms` reads a payload's)."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
 def ms_text(ms: int) -> str:
     """Epoch milliseconds as a readable UTC instant, e.g. ``2024-03-01 00:00:59.999``."""
-    return (EPOCH + timedelta(milliseconds=ms)).isoformat(sep=" ", timespec="milliseconds")
+    return ms_time(ms).isoformat(sep=" ", timespec="milliseconds")
 
 
 _SPANS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000))

@@ -41,9 +41,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
-                                      html_summary, integer, load_json, looks_html, number, require_list, to_ms, utc,
-                                      utc_today)
+from orchestration.feeds.base import (MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
+                                      html_summary, integer, just_ended, load_json, looks_html, ms_time, number,
+                                      require_list, to_ms, utc_today)
 from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
@@ -72,10 +72,6 @@ def _rate_limited(response: HttpResponse) -> bool:
 
 PROVIDER = ProviderSpec("coinglass", requests_per_second=0.5, api_key_env="COINGLASS_API_KEY",
                         api_key_header="CG-API-KEY", rate_limited=_rate_limited, key_required=True)
-
-
-def _utc(ms: int) -> datetime:
-    return EPOCH + timedelta(milliseconds=ms)
 
 
 class CoinglassDataset(Dataset):
@@ -148,7 +144,7 @@ class History(CoinglassDataset):
         start, end = int(request.params["start_time"]), int(request.params["end_time"])
         times = [to_ms(row["time"]) for row in rows]
         if min(times) < start:
-            raise self.parse_error(f"page holds bars before its start_time={start} ({_utc(min(times))}): "
+            raise self.parse_error(f"page holds bars before its start_time={start} ({ms_time(min(times))}): "
                                    "CoinGlass ignored the cursor; the page does not advance")
         check_range(self, [row["time"] for row in rows], start, end, "start_time..end_time", "bar")
         following = max(times) + DAY_MS
@@ -159,8 +155,8 @@ class History(CoinglassDataset):
     def bar_time(self, record: Mapping[str, Any], where: str) -> datetime:
         ms = to_ms(field(self, record, "time", epoch_ms, where=where))
         if ms % DAY_MS:
-            raise self.parse_error(f"field 'time'{where} = {ms} ({_utc(ms)}) is not 00:00 UTC: not a daily bar")
-        return _utc(ms)
+            raise self.parse_error(f"field 'time'{where} = {ms} ({ms_time(ms)}) is not 00:00 UTC: not a daily bar")
+        return ms_time(ms)
 
     def values(self, record: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -249,8 +245,7 @@ class LiquidationHeatmap(CoinglassDataset):
                "price_usd": "DOUBLE", "liquidation_usd": "DOUBLE", "last_price_usd": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = Window(day, day).end_dt
-        return end <= utc(now) < end + SNAPSHOT_GRACE
+        return just_ended(day, now, SNAPSHOT_GRACE)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):
@@ -267,9 +262,9 @@ class LiquidationHeatmap(CoinglassDataset):
         """``update_time`` in ms or s, told apart by magnitude; a value in neither plausible range is refused."""
         value = field(self, data, "update_time", integer, where=" in data")
         if MS_RANGE[0] <= value < MS_RANGE[1]:
-            return _utc(value)
+            return ms_time(value)
         if S_RANGE[0] <= value < S_RANGE[1]:
-            return _utc(value * 1000)
+            return ms_time(value * 1000)
         raise self.parse_error(f"field 'update_time' in data = {value!r} is neither epoch seconds nor "
                                "milliseconds in 2009..2100: refusing to guess its unit")
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
-                                      load_json, number, require_list, utc, utc_today)
+                                      just_ended, load_json, number, require_list, utc_today)
 from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
@@ -132,8 +132,7 @@ class OpenInterest(DeribitDataset):
     columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "oi_usd": "DOUBLE", "mark_price": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = Window(day, day).end_dt
-        return end <= utc(now) < end + SNAPSHOT_GRACE
+        return just_ended(day, now, SNAPSHOT_GRACE)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):

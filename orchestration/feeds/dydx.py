@@ -14,12 +14,12 @@ the payload cannot show: funding's own cadence (rows land as published, not chec
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer, load_json,
-                                      number, require_list, to_ms, utc_time, utc_today)
+                                      ms_time, number, require_list, to_ms, utc_time, utc_today)
 from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 TICKER = "BTC-USD"
@@ -32,7 +32,7 @@ HOUR_MS = 3_600_000  # a 1HOUR candle
 
 def iso(ms: int) -> str:
     """The indexer's own ISO form, millisecond precision."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = ms_time(ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
