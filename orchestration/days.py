@@ -42,11 +42,15 @@ class Window:
 
     @property
     def start_ms(self) -> int:
-        return int(self.start_dt.timestamp() * 1000)
+        from orchestration.feeds.base import to_ms  # the one epoch-ms rule (feeds.base imports this module)
+
+        return to_ms(self.start_dt)
 
     @property
     def end_ms(self) -> int:
-        return int(self.end_dt.timestamp() * 1000)
+        from orchestration.feeds.base import to_ms
+
+        return to_ms(self.end_dt)
 
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestration.config import EXPECTATIONS_DIR
+from orchestration.feeds.base import day_runs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -482,15 +483,10 @@ def days_text(days: list[Any], limit: int = 8) -> str:
     """ISO days, runs of consecutive days as ``first..last``: ``2024-02-01..2024-02-03, 2024-02-09``."""
     parsed = sorted({d if isinstance(d, date) and not isinstance(d, datetime) else date.fromisoformat(str(d)[:10])
                      for d in days})
-    runs: list[list[date]] = []
-    for d in parsed:
-        if runs and (d - runs[-1][-1]).days == 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    parts = [str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs]
+    runs = day_runs(parsed)
+    parts = [str(run) for run in runs]
     if len(parts) > limit:
-        more = sum(len(r) for r in runs[limit:])
+        more = sum(len(run.days()) for run in runs[limit:])
         parts = parts[:limit] + [f"and {more} more day{'s' if more > 1 else ''}"]
     return ", ".join(parts)
 

@@ -34,7 +34,9 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
     )
     def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               feeds: FeedTransportResource) -> dg.MaterializeResult:
-        window = window_from_context(context, latest_complete_day(feeds.now()))
+        client = feeds.client(dataset.provider)
+        now = client.now()  # one clock for the window and the landing: the transport's
+        window = window_from_context(context, latest_complete_day(now))
         if window is None:
             context.log.info(f"{table}: no complete day in this run's partitions and window: nothing to land")
             return dg.MaterializeResult(metadata={"window": "none", "feed_status": "nothing to land",
@@ -49,7 +51,6 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
             return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "skipped",
                                                   "skipped_reason": skipped, "window_rows": 0,
                                                   "reason": f"{dataset.provider.api_key_env} is not set"})
-        client = feeds.client(dataset.provider)
         with warehouse.connect() as con:
             # days that landed long after they ended do not change any more: a re-run skips them, unless
             # tagged leverage/reland=all (e.g. after a provider revised its history)
@@ -69,7 +70,7 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                     todo = Window(unknown[0], todo.end)
             # One feed failing must not stop the others: the failure is recorded per day in
             # raw._landing_status, the raw gate reports it, the mart's completeness shows it.
-            result = land(dataset, todo, client, warehouse.raw_dir, con, feeds.now(), raise_on_error=False)
+            result = land(dataset, todo, client, warehouse.raw_dir, con, now, raise_on_error=False)
         error = str(result.error) if result.error else None
         offline = feeds.offline_notice()
         if offline:

@@ -27,6 +27,27 @@ from orchestration.feeds.http import FeedClient, FeedHttpError, FeedParseError, 
 Row = dict[str, Any]
 
 
+def day_runs(days: Iterable[date], max_days: int | None = None) -> list[Window]:
+    """Runs of consecutive days among sorted ``days``, each cut to at most ``max_days`` days (a provider's
+    limit per request); ``None``: uncut."""
+    out: list[Window] = []
+    for day in days:
+        last = out[-1] if out else None
+        if (last is not None and day - last.end == timedelta(days=1)
+                and (max_days is None or (day - last.start).days < max_days)):
+            out[-1] = Window(last.start, day)
+        else:
+            out.append(Window(day, day))
+    return out
+
+
+class PageRows(list):
+    """Rows of one page plus the page's opaque cursor: ``fetch`` hands the parsed rows to ``next_request``,
+    the only place that needs the cursor ("" when the provider said there is no next page)."""
+
+    cursor: str = ""
+
+
 @dataclass(frozen=True)
 class Page:
     """One request/response exchange, as landing stores it."""
@@ -79,10 +100,27 @@ class Dataset(ABC):
         return None
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Raise ``FeedHttpError`` if the response is an error (status or provider error body)."""
-        if response.status >= 400:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: "
-                                f"{response.text()[:300]}", dataset=self.name)
+        """Raise ``FeedHttpError`` for HTTP >= 400 or the provider's error envelope (``provider_error``; several
+        providers answer errors with HTTP 200), in one shape: ``HTTP <status> on <path>: <what> (<hint>)``, where
+        <what> is the provider's own words, else the HTML page's title or the start of the body."""
+        message = self.provider_error(response.json_object())
+        if message is None and response.status < 400:
+            return  # a body that is no envelope is parse()'s to name
+        if message is None:
+            message = (html_summary(response.body, "an HTML page, not JSON" if self.payload_extension == "json"
+                                    else "an HTML error page") if looks_html(response.body)
+                       else repr(response.text()[:300].strip()))
+        hint = self.hint(response)
+        raise FeedHttpError(self.provider.name, self.redact(f"HTTP {response.status} on {request.path}: {message}"
+                                                            + (f" ({hint})" if hint else "")), dataset=self.name)
+
+    def hint(self, response: HttpResponse) -> str:
+        """What to do about an error answer (set a key, check the plan, wait), or ""."""
+        return ""
+
+    def redact(self, message: str) -> str:
+        """``message`` without secrets the client cannot know of (it redacts the key values it sends)."""
+        return message
 
     @abstractmethod
     def parse(self, body: bytes) -> list[Row]:
@@ -95,9 +133,9 @@ class Dataset(ABC):
     def provider_error(self, payload: Any) -> str | None:
         """The provider's own error message if ``payload`` is its error envelope, else None.
 
-        ``check`` reports such an answer as an HTTP-level failure; ``require_list`` (and each connector's
-        envelope reader) uses the same hook so that a saved error payload parsed by hand is named by the
-        provider's words, not as "expected a list"."""
+        ``check`` reports such an answer, whatever its status, as an HTTP-level failure; ``require_list`` (and
+        each connector's envelope reader) uses the same hook so that a saved error payload parsed by hand is named
+        by the provider's words, not as "expected a list"."""
         return None
 
     # helpers for subclasses -------------------------------------------------------------------
@@ -123,6 +161,22 @@ class Dataset(ABC):
         return got
 
 
+class DailySeries(Dataset):
+    """A provider's daily series from ``first_day``, one value per UTC day stamped at its 00:00 UTC: a day is
+    served once it has ended. Its error envelope (``provider_error``) is by default a JSON object with
+    ``error`` or ``message``."""
+
+    first_day: date
+
+    def servable(self, day: date, now: datetime) -> bool:
+        return self.first_day <= day < utc_today(now)
+
+    def provider_error(self, payload: Any) -> str | None:
+        if isinstance(payload, dict) and ("error" in payload or "message" in payload):
+            return repr(payload.get("error") or payload.get("message"))
+        return None
+
+
 def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
           on_page: Callable[[Page], None] = lambda page: None) -> list[tuple[Page, list[Row]]]:
     """Follow every page chain for ``window``; each response goes to ``on_page`` before it is parsed."""
@@ -139,10 +193,6 @@ def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
 
 
 # --- payload helpers ------------------------------------------------------------------------------
-
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
 
 EPOCH = datetime(1970, 1, 1)
 #: plausible epochs (2009-01-01 .. 2100-01-01) in seconds and milliseconds: a stamp in the wrong unit is
@@ -182,15 +232,37 @@ def from_ms(value: Any, *, floor_to_second: bool = True) -> datetime:
     return moment.replace(microsecond=0) if floor_to_second else moment
 
 
-def utc_ms(moment: datetime) -> int:
-    """Exact epoch milliseconds of ``moment``; a naive datetime (as rows hold them) is UTC."""
-    naive = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-    return (naive - EPOCH) // timedelta(milliseconds=1)
+def utc(moment: datetime) -> datetime:
+    """``moment`` as tz-aware UTC; a naive datetime (as rows hold them) is UTC already."""
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def utc_today(now: datetime) -> date:
+    """The UTC date of ``now`` (naive: UTC): the day a provider is still serving."""
+    return utc(now).date()
+
+
+def just_ended(day: date, now: datetime, grace: timedelta) -> bool:
+    """Whether ``now`` lies within ``grace`` after ``day`` ended: when an endpoint that serves only the state
+    of "now" (a snapshot) can stand for the day's close."""
+    end = Window(day, day).end_dt
+    return end <= utc(now) < end + grace
+
+
+def to_ms(moment: datetime) -> int:
+    """Exact epoch milliseconds of ``moment`` (naive: UTC), in integers: no float error can move a whole
+    millisecond, and a sub-millisecond remainder (a live ``now``) floors to the millisecond already begun."""
+    return (utc(moment).replace(tzinfo=None) - EPOCH) // timedelta(milliseconds=1)
+
+
+def ms_time(ms: int) -> datetime:
+    """The UTC (naive) instant of epoch milliseconds we computed ourselves (:func:`epoch_ms` reads a payload's)."""
+    return EPOCH + timedelta(milliseconds=ms)
 
 
 def ms_text(ms: int) -> str:
     """Epoch milliseconds as a readable UTC instant, e.g. ``2024-03-01 00:00:59.999``."""
-    return (EPOCH + timedelta(milliseconds=ms)).isoformat(sep=" ", timespec="milliseconds")
+    return ms_time(ms).isoformat(sep=" ", timespec="milliseconds")
 
 
 _SPANS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000))
@@ -217,7 +289,7 @@ def check_range(dataset: Dataset, stamps: Iterable[datetime], first_ms: int | No
     range a request asked for (``asked`` names its parameters): an answer holding rows outside it means the
     provider ignored the range, so paging would not advance or rows of another window would land."""
     for moment in stamps:
-        ms = utc_ms(moment)
+        ms = to_ms(moment)
         if ms > last_ms or (first_ms is not None and ms < first_ms):
             bounds = f"at most {ms_text(last_ms)}" if first_ms is None else f"{ms_text(first_ms)} .. {ms_text(last_ms)}"
             raise dataset.parse_error(f"{what} at {ms_text(ms)} lies outside the requested {asked} ({bounds}): "
@@ -231,7 +303,7 @@ def check_spacing(dataset: Dataset, stamps: Iterable[datetime], step_ms: int, as
     three or more (a page of 5-minute or daily rows answering an hourly request is refused, a missing bar is not),
     and with ``grid`` each stamp a multiple of the step from the epoch. A stamp repeated is left to the parser's
     duplicate rules and the raw gates."""
-    ms = sorted({utc_ms(moment) for moment in stamps})
+    ms = sorted({to_ms(moment) for moment in stamps})
     gaps = [(b - a, a, b) for a, b in zip(ms, ms[1:])]
     smallest = min(gaps, default=None)
     odd = next((gap for gap in gaps if gap[0] % step_ms), None)
@@ -381,13 +453,13 @@ def looks_html(body: bytes) -> bool:
     return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<head" in head[:200]
 
 
-def html_summary(body: bytes) -> str:
+def html_summary(body: bytes, what: str = "an HTML page, not JSON") -> str:
     """What an HTML answer is, in one line: its title, and a hint when it is a Cloudflare challenge."""
     text = body[:4000].decode("utf-8", errors="replace")
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     hint = " (Cloudflare challenge?)" if "cloudflare" in text.lower() or "cf-" in text.lower() else ""
     shown = " ".join(title.group(1).split())[:120] if title else text.strip()[:80]
-    return f"an HTML page, not JSON{hint}: {shown!r}"
+    return f"{what}{hint}: {shown!r}"
 
 
 def require_list(dataset: Dataset, payload: Any, what: str) -> list:
@@ -395,6 +467,35 @@ def require_list(dataset: Dataset, payload: Any, what: str) -> list:
     if not isinstance(payload, list):
         raise dataset.parse_error(f"expected {what} as a JSON list, got {type(payload).__name__}: {payload!r:.160}")
     return payload
+
+
+# --- daily values ---------------------------------------------------------------------------------
+
+def day_stamp(dataset: Dataset, record: Mapping[str, Any], name: str, read: Callable[[Any], datetime], where: str,
+              seen: set[datetime]) -> datetime:
+    """``read(record[name])``, which must be a UTC midnight (a value stamped at another instant would land in the
+    wrong day, or is not the daily series asked for) and a day not in ``seen`` (which it joins): an answer holding
+    a day twice is refused rather than one of its values picked."""
+    moment = field(dataset, record, name, read, where=where)
+    if moment.time() != time():
+        raise dataset.parse_error(f"field {name!r}{where} = {record[name]!r} ({moment}) is not 00:00 UTC: "
+                                  "not a daily value")
+    if moment in seen:
+        raise dataset.parse_error(f"two rows for {moment:%Y-%m-%d}{where}: the answer repeats a day")
+    seen.add(moment)
+    return moment
+
+
+def check_days(dataset: Dataset, rows: list[Row], column: str, first: date, last: date, asked: str) -> None:
+    """Every row's day within [first, last]: what the request asked for."""
+    for row in rows:
+        if not first <= row[column].date() <= last:
+            raise dataset.parse_error(f"row for {row[column]:%Y-%m-%d} lies outside the requested {asked}")
+
+
+def window_of(start: str, end: str) -> tuple[date, date]:
+    """(first, last) day of ISO day or timestamp texts, as a request's parameters spell them."""
+    return date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
 
 
 # --- command line ---------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
-                                      load_json, ms_text, number, require_list, span_text, to_ms, utc_time,
+                                      load_json, ms_text, number, require_list, span_text, to_ms, utc_time, utc_today,
                                       zip_text)
 from orchestration.feeds.http import FeedHttpError, FeedParseError, HttpRequest, HttpResponse, ProviderSpec
 
@@ -43,13 +43,6 @@ class BinanceDataset(Dataset):
         if isinstance(payload, dict) and "code" in payload and "msg" in payload:
             return f"error {payload['code']}: {payload['msg']}"
         return None
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())  # also with HTTP 200
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
 
 
 class Funding(BinanceDataset):
@@ -76,7 +69,7 @@ class Funding(BinanceDataset):
         if len(rows) < self.limit:
             return None
         # resume after the last raw stamp; rows hold the floored time, raw stamps are at most +999 ms
-        return self._request(to_ms(rows[-1]["funding_time"].replace(tzinfo=timezone.utc)) + 1000, window)
+        return self._request(to_ms(rows[-1]["funding_time"]) + 1000, window)
 
     def parse(self, body: bytes) -> list[Row]:
         rows = []
@@ -120,7 +113,7 @@ class OpenInterest(BinanceDataset):
         A day's first bucket starts at 23:00 the day before, and the API refuses a startTime older than
         ``now - 30 d``, whatever the time of day ``now`` is.
         """
-        return now.astimezone(timezone.utc).date() - timedelta(days=OI_API_HISTORY_DAYS - 2)
+        return utc_today(now) - timedelta(days=OI_API_HISTORY_DAYS - 2)
 
     PERIOD_MS = 3_600_000
 
@@ -159,15 +152,14 @@ class OpenInterest(BinanceDataset):
                     "startTime..endTime", "open-interest bucket")
         if len(rows) < self.limit:
             return None
-        last_edge = to_ms(rows[-1]["ts"].replace(tzinfo=timezone.utc)) + self.PERIOD_MS
+        last_edge = to_ms(rows[-1]["ts"]) + self.PERIOD_MS
         return self._api_request(last_edge + 1000, int(request.params["endTime"]) + 1 + self.PERIOD_MS)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        if request.url.startswith(ARCHIVE):
-            if response.status == 404:
-                raise FeedHttpError(self.provider.name, f"no metrics archive at {request.url} (404): Binance "
-                                    "has not published that day yet, or it predates the archive", dataset=self.name)
-            return super(BinanceDataset, self).check(request, response)
+        """A 404 from the archive means the day's file is not (yet) there, not a broken request."""
+        if request.url.startswith(ARCHIVE) and response.status == 404:
+            raise FeedHttpError(self.provider.name, f"no metrics archive at {request.url} (404): Binance "
+                                "has not published that day yet, or it predates the archive", dataset=self.name)
         super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:
@@ -283,7 +275,7 @@ class SpotKlines(BinanceDataset):
                     int(request.params["endTime"]), "startTime..endTime", "kline")
         if len(rows) < self.limit:
             return None
-        return self._request(to_ms(rows[-1]["open_time"].replace(tzinfo=timezone.utc)) + 1000, window.end_ms)
+        return self._request(to_ms(rows[-1]["open_time"]) + 1000, window.end_ms)
 
     def parse(self, body: bytes) -> list[Row]:
         rows: list[Row] = []

@@ -18,13 +18,13 @@ interval (hourly, on the hour). What the payload cannot show: the funding interv
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, check_spacing, cli, field, from_ms, interval_ms,
-                                      load_json, number, require_list, to_ms)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, PageRows, Row, Window, check_spacing, cli, field, from_ms, interval_ms,
+                                      load_json, number, require_list, to_ms, utc_today)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.bybit.com"
 CATEGORY = "linear"
@@ -42,38 +42,15 @@ def _rate_limited(response: HttpResponse) -> bool:
 PROVIDER = ProviderSpec("bybit", requests_per_second=5.0, rate_limited=_rate_limited)
 
 
-def _today(now: datetime) -> date:
-    return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
-
-
-def _ms(moment: datetime) -> int:
-    return to_ms(moment.replace(tzinfo=timezone.utc))
-
-
-class PageRows(list):
-    """Rows of one page plus the page's ``nextPageCursor``: ``fetch`` hands the parsed rows to
-    ``next_request``, which is the only place that needs the cursor."""
-
-    cursor: str = ""
-
-
 class BybitDataset(Dataset):
     provider = PROVIDER
     limit = 200
 
     def servable(self, day: date, now: datetime) -> bool:
-        return LAUNCH <= day <= _today(now)
+        return LAUNCH <= day <= utc_today(now)
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """HTTP 403 and retCode 10006 mean rate limited; any other retCode != 0 is an error too."""
-        if response.status == 403:
-            raise FeedHttpError(self.provider.name, f"rate limited (HTTP 403) on {request.path}: "
-                                f"{response.text()[:200]}", dataset=self.name)
-        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
+    def hint(self, response: HttpResponse) -> str:
+        return "rate limited" if response.status == 403 else ""
 
     def provider_error(self, payload: Any) -> str | None:
         if isinstance(payload, dict) and "retCode" in payload and str(payload["retCode"]) != "0":
@@ -104,7 +81,7 @@ class BybitDataset(Dataset):
     def _check_order(self, times: list[datetime], request: HttpRequest) -> None:
         """Rows outside the asked range mean the API ignored it: paging would loop or duplicate."""
         start, end = int(request.params["startTime"]), int(request.params["endTime"])
-        if times and (_ms(max(times)) > end or _ms(min(times)) < start - 999):
+        if times and (to_ms(max(times)) > end or to_ms(min(times)) < start - 999):
             raise self.parse_error(f"page holds rows outside [{start}, {end}]: Bybit ignored the time range")
 
 
@@ -125,7 +102,7 @@ class Funding(BybitDataset):
         self._check_order(times, request)
         if len(rows) < int(request.params["limit"]):
             return None  # a short page: nothing older within the range
-        oldest = _ms(min(times))
+        oldest = to_ms(min(times))
         if oldest <= int(request.params["startTime"]):
             return None
         return HttpRequest(request.method, request.url, {**request.params, "endTime": str(oldest - 1)})

@@ -23,13 +23,13 @@ tell; a contract reported twice within a page is refused).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number,
-                                      plausible_time, require_list, text, utc_ms)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, cli, field, load_json, number, plausible_time,
+                                      require_list, text, to_ms, utc_today)
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 URL = "https://publicreporting.cftc.gov/resource/gpe5-46if.json"
 # Socrata throttles anonymous callers hardest; an optional app token (redacted by the client) lifts that.
@@ -80,7 +80,7 @@ class CmeOpenInterest(Dataset):
         Coarse by design: on the Friday itself before 15:30 ET the report is not out yet, and a holiday
         week can release later; such a day lands as ``no_rows`` and fills in on a later run.
         """
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day and day + RELEASE_LAG <= today
 
     def _request(self, start: date, end: date, offset: int) -> HttpRequest:
@@ -95,7 +95,7 @@ class CmeOpenInterest(Dataset):
         asked = _WHERE_DAYS.search(request.params["$where"])
         if asked:  # the clause this connector writes; a hand-made request may say it otherwise
             first, last = (datetime.combine(date.fromisoformat(day), datetime.min.time()) for day in asked.groups())
-            check_range(self, [r["report_date"] for r in rows], utc_ms(first), utc_ms(last),
+            check_range(self, [r["report_date"] for r in rows], to_ms(first), to_ms(last),
                         "$where report dates", "report")
         if len(rows) < int(request.params["$limit"]):
             return None
@@ -107,13 +107,6 @@ class CmeOpenInterest(Dataset):
         if isinstance(payload, dict) and (payload.get("error") or "message" in payload):
             return f"{payload.get('code', 'error')}: {payload.get('message', payload)!s:.300}"
         return None
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        payload = response.json_object()  # not JSON: the status check below still applies
-        message = self.provider_error(payload) or (f"{payload!s:.300}" if payload and response.status >= 400 else None)
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} {message}", dataset=self.name)
-        super().check(request, response)
 
     def parse(self, body: bytes) -> list[Row]:
         rows: list[Row] = []

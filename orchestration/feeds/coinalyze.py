@@ -32,12 +32,12 @@ funding rate's unit and interval per venue.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, epoch_s, field, html_summary, load_json,
-                                      looks_html, number, require_list)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, Row, Window, cli, day_runs, epoch_s, field, html_summary, load_json,
+                                      looks_html, number, require_list, utc, utc_today)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.coinalyze.net/v1"
 PROVIDER = ProviderSpec("coinalyze", requests_per_second=40 / 60, api_key_env="COINALYZE_API_KEY",
@@ -60,24 +60,8 @@ MARGIN_DAYS = 2  # never ask for the oldest, half-expired days of a rolling hist
 # plausible UNIX-seconds range: 2009-01-01 .. 2286; a millisecond stamp (~1.7e12) falls far outside
 
 
-def _utc(now: datetime) -> datetime:
-    """``now`` as aware UTC; a naive ``now`` is taken as UTC already."""
-    return now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
-
-
 def _seconds(moment: datetime) -> int:
-    return int(_utc(moment).timestamp())
-
-
-def _runs(days: list[date]) -> list[list[date]]:
-    """Consecutive runs of sorted days."""
-    runs: list[list[date]] = []
-    for day in days:
-        if runs and day - runs[-1][-1] == timedelta(days=1):
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    return runs
+    return int(utc(moment).timestamp())
 
 
 class CoinalyzeDataset(Dataset):
@@ -99,7 +83,7 @@ class CoinalyzeDataset(Dataset):
 
     # -- planning ---------------------------------------------------------------------------------
     def servable(self, day: date, now: datetime) -> bool:
-        return FIRST_DAY <= day <= _utc(now).date()
+        return FIRST_DAY <= day <= utc_today(now)
 
     def _request(self, symbols: list[str], from_s: int, to_s: int) -> HttpRequest:
         return HttpRequest("GET", f"{API}/{self.endpoint}",
@@ -112,13 +96,11 @@ class CoinalyzeDataset(Dataset):
         symbols = list(self.venue_symbols.values())
         groups = [symbols[i:i + MAX_SYMBOLS] for i in range(0, len(symbols), MAX_SYMBOLS)]
         now_s, plan = _seconds(now), []
-        for run in _runs(self.servable_days(window, now)):
-            for i in range(0, len(run), MAX_BARS):
-                chunk = Window(run[i], run[min(i + MAX_BARS, len(run)) - 1])
-                from_s, to_s = _seconds(chunk.start_dt), min(_seconds(chunk.end_dt) - 1, now_s)
-                if to_s < from_s:
-                    continue
-                plan.extend(self._request(group, from_s, to_s) for group in groups)
+        for chunk in day_runs(self.servable_days(window, now), MAX_BARS):
+            from_s, to_s = _seconds(chunk.start_dt), min(_seconds(chunk.end_dt) - 1, now_s)
+            if to_s < from_s:
+                continue
+            plan.extend(self._request(group, from_s, to_s) for group in groups)
         return plan
 
     def next_request(self, request: HttpRequest, rows: list[Row], window: Window) -> HttpRequest | None:
@@ -137,19 +119,13 @@ class CoinalyzeDataset(Dataset):
         return None
 
     # -- answers ----------------------------------------------------------------------------------
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Errors come as HTTP 4xx with ``{"message": ...}`` [unverified]: surface the provider's message;
-        401 means the key is missing or invalid."""
-        payload = response.json_object()
-        message = payload.get("message") or payload.get("error")
-        if response.status >= 400:
-            hint = " (API key missing or invalid: set COINALYZE_API_KEY)" if response.status in (401, 403) else ""
-            detail = str(message) if message else response.text()[:300]
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
-                                dataset=self.name)
-        if message:  # an error object with a 2xx status: never data
-            raise FeedHttpError(self.provider.name, f"error on {request.path} (HTTP {response.status}): {message}",
-                                dataset=self.name)
+    def provider_error(self, payload: Any) -> str | None:
+        """Errors come as ``{"message": ...}`` (or ``error``), with HTTP 4xx [unverified] or 2xx: never data."""
+        message = payload.get("message") or payload.get("error") if isinstance(payload, dict) else None
+        return str(message) if message else None
+
+    def hint(self, response: HttpResponse) -> str:
+        return "API key missing or invalid: set COINALYZE_API_KEY" if response.status in (401, 403) else ""
 
     def entries(self, body: bytes) -> list:
         if looks_html(body) or body.lstrip()[:1] == b"<":  # any markup where JSON belongs
@@ -233,10 +209,10 @@ class Liquidations(CoinalyzeDataset):
     extra_params = {"convert_to_usd": "true"}
 
     def history_cutoff(self, now: datetime) -> date:
-        return _utc(now).date() - timedelta(days=LIQUIDATION_HISTORY_DAYS - MARGIN_DAYS)
+        return utc_today(now) - timedelta(days=LIQUIDATION_HISTORY_DAYS - MARGIN_DAYS)
 
     def servable(self, day: date, now: datetime) -> bool:
-        return max(FIRST_DAY, self.history_cutoff(now)) <= day <= _utc(now).date()
+        return max(FIRST_DAY, self.history_cutoff(now)) <= day <= utc_today(now)
 
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (OpenInterest(), Funding(), PredictedFunding(), Liquidations())}

@@ -38,12 +38,13 @@ partition is ``snapshot_ts - 6 h``; older days are unavailable.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from orchestration.feeds.base import (EPOCH, MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
-                                      html_summary, integer, load_json, looks_html, number, require_list)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (MS_RANGE, S_RANGE, Dataset, Row, Window, check_range, cli, epoch_ms, field,
+                                      html_summary, integer, just_ended, load_json, looks_html, ms_time, number,
+                                      require_list, to_ms, utc_today)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://open-api-v4.coinglass.com"
 SYMBOL = "BTC"
@@ -73,42 +74,22 @@ PROVIDER = ProviderSpec("coinglass", requests_per_second=0.5, api_key_env="COING
                         api_key_header="CG-API-KEY", rate_limited=_rate_limited, key_required=True)
 
 
-def _utc(ms: int) -> datetime:
-    return EPOCH + timedelta(milliseconds=ms)
-
-
-def _ms(moment: datetime) -> int:
-    return (moment.replace(tzinfo=None) - EPOCH) // timedelta(milliseconds=1)
-
-
-def _today(now: datetime) -> date:
-    return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
-
-
 class CoinglassDataset(Dataset):
     provider = PROVIDER
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """An error is HTTP >= 400 or a ``code`` other than "0" (also with HTTP 200); 401 names the key/plan."""
-        payload = response.json_object()
-        code = None if payload.get("code") is None else str(payload.get("code"))
-        if response.status < 400 and code in (None, "0"):
-            return  # a body that is no envelope is parse()'s to name
-        msg = payload.get("msg") if "msg" in payload else response.text()[:200]  # the provider's own words
-        where = f"on {request.path} (HTTP {response.status}" + (f", code {code}" if code is not None else "") + ")"
-        if response.status == 403 and code is None and looks_html(response.body):
-            detail = html_summary(response.body)  # Cloudflare answers 403 with a challenge page
-        elif response.status in (401, 403) or code in ("401", "403"):
-            detail = f"{PLAN_HINT}: {msg!r}"
-        elif response.status == 429 or code == "429":
-            detail = f"rate limited: {msg!r}"
-        elif code is not None:
-            detail = f"CoinGlass error: {msg!r}"
-        elif looks_html(response.body):
-            detail = html_summary(response.body)
-        else:
-            detail = f"HTTP error: {msg!r}"
-        raise FeedHttpError(self.provider.name, f"{detail} {where}", dataset=self.name)
+    def provider_error(self, payload: Any) -> str | None:
+        """An error is a ``code`` other than "0", also with HTTP 200."""
+        code = payload.get("code") if isinstance(payload, dict) else None
+        if code is None or (not isinstance(code, bool) and str(code) == "0"):
+            return None
+        return f"CoinGlass error {code}: {payload.get('msg')!r}"
+
+    def hint(self, response: HttpResponse) -> str:
+        code = response.json_object().get("code")
+        statuses = {response.status, None if code is None else str(code)}
+        if statuses & {401, 403, "401", "403"}:
+            return PLAN_HINT
+        return "rate limited" if statuses & {429, "429"} else ""
 
     def data(self, body: bytes) -> Any:
         """The ``data`` of a successful envelope (HTML and non-JSON bodies named as such)."""
@@ -141,7 +122,7 @@ class History(CoinglassDataset):
     limit = LIMIT
 
     def servable(self, day: date, now: datetime) -> bool:
-        return self.first_day <= day <= _today(now)
+        return self.first_day <= day <= utc_today(now)
 
     def _request(self, start_ms: int, end_ms: int) -> HttpRequest:
         return HttpRequest("GET", f"{API}{self.path}", {
@@ -161,9 +142,9 @@ class History(CoinglassDataset):
         if not rows:
             return None
         start, end = int(request.params["start_time"]), int(request.params["end_time"])
-        times = [_ms(row["time"]) for row in rows]
+        times = [to_ms(row["time"]) for row in rows]
         if min(times) < start:
-            raise self.parse_error(f"page holds bars before its start_time={start} ({_utc(min(times))}): "
+            raise self.parse_error(f"page holds bars before its start_time={start} ({ms_time(min(times))}): "
                                    "CoinGlass ignored the cursor; the page does not advance")
         check_range(self, [row["time"] for row in rows], start, end, "start_time..end_time", "bar")
         following = max(times) + DAY_MS
@@ -172,10 +153,10 @@ class History(CoinglassDataset):
         return HttpRequest(request.method, request.url, {**request.params, "start_time": str(following)})
 
     def bar_time(self, record: Mapping[str, Any], where: str) -> datetime:
-        ms = _ms(field(self, record, "time", epoch_ms, where=where))
+        ms = to_ms(field(self, record, "time", epoch_ms, where=where))
         if ms % DAY_MS:
-            raise self.parse_error(f"field 'time'{where} = {ms} ({_utc(ms)}) is not 00:00 UTC: not a daily bar")
-        return _utc(ms)
+            raise self.parse_error(f"field 'time'{where} = {ms} ({ms_time(ms)}) is not 00:00 UTC: not a daily bar")
+        return ms_time(ms)
 
     def values(self, record: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -264,9 +245,7 @@ class LiquidationHeatmap(CoinglassDataset):
                "price_usd": "DOUBLE", "liquidation_usd": "DOUBLE", "last_price_usd": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-        moment = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
-        return end <= moment < end + SNAPSHOT_GRACE
+        return just_ended(day, now, SNAPSHOT_GRACE)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):
@@ -283,9 +262,9 @@ class LiquidationHeatmap(CoinglassDataset):
         """``update_time`` in ms or s, told apart by magnitude; a value in neither plausible range is refused."""
         value = field(self, data, "update_time", integer, where=" in data")
         if MS_RANGE[0] <= value < MS_RANGE[1]:
-            return _utc(value)
+            return ms_time(value)
         if S_RANGE[0] <= value < S_RANGE[1]:
-            return _utc(value * 1000)
+            return ms_time(value * 1000)
         raise self.parse_error(f"field 'update_time' in data = {value!r} is neither epoch seconds nor "
                                "milliseconds in 2009..2100: refusing to guess its unit")
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, number, require_list, utc_time
-from orchestration.feeds.daily import DailySeries, PageRows, check_days, day_stamp, window_of
+from orchestration.feeds.base import (DailySeries, Dataset, PageRows, Row, Window, check_days, cli, day_stamp, field,
+                                      load_json, number, require_list, utc_time, window_of)
 from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 API = "https://community-api.coinmetrics.io/v4/timeseries/asset-metrics"

@@ -30,9 +30,9 @@ import os
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, field, load_json, number, require_list, utc_time
-from orchestration.feeds.daily import DailySeries, check_days, day_stamp, spans
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, check_days, cli, day_runs, day_stamp, field,
+                                      load_json, number, require_list, utc_time)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.cryptoquant.com/v1/btc"
 EXCHANGE = "all_exchange"
@@ -79,7 +79,7 @@ class CryptoquantMetric(DailySeries):
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         return [HttpRequest("GET", f"{API}/{self.path}", {
             "exchange": EXCHANGE, "window": WINDOW, "from": f"{span.start:%Y%m%d}", "to": f"{span.end:%Y%m%d}",
-            "limit": str(len(span.days()))}) for span in spans(self.servable_days(window, now), MAX_DAYS)]
+            "limit": str(len(span.days()))}) for span in day_runs(self.servable_days(window, now), MAX_DAYS)]
 
     def next_request(self, request: HttpRequest, rows: list[Row], window: Window) -> HttpRequest | None:
         """No paging (windows are cut up front): checks the answer against what was asked."""
@@ -100,15 +100,12 @@ class CryptoquantMetric(DailySeries):
             return None
         return scrub(f"status {code}: {payload['status'].get('message')!r}")
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        payload = response.json_object()
-        code = self.status_code(payload)
-        if response.status < 400 and code in (None, "200"):
-            return
-        detail = self.provider_error(payload) or scrub(response.text()[:200].strip())
-        hint = f" ({PLAN_HINT})" if response.status in (401, 403) or code in ("401", "403") else ""
-        raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
-                            dataset=self.name)
+    def hint(self, response: HttpResponse) -> str:
+        statuses = {response.status, self.status_code(response.json_object())}
+        return PLAN_HINT if statuses & {401, 403, "401", "403"} else ""
+
+    def redact(self, message: str) -> str:
+        return scrub(message)
 
     def records(self, body: bytes) -> list:
         payload = load_json(self, body)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, epoch_s, field, load_json, number, require_list
-from orchestration.feeds.daily import DailySeries, day_stamp
+from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, cli, day_stamp, epoch_s, field, load_json,
+                                      number, require_list)
 from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 URL = "https://stablecoins.llama.fi/stablecoincharts/all"

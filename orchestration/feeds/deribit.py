@@ -18,13 +18,13 @@ refused. What the payload cannot show: funding rows do not name their instrument
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms, integer,
-                                      load_json, number, require_list)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+                                      just_ended, load_json, number, require_list, utc_today)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 INSTRUMENT = "BTC-PERPETUAL"
 API = "https://www.deribit.com/api/v2/public"
@@ -56,14 +56,6 @@ class DeribitDataset(Dataset):
         detail = f" {err['data']}" if err.get("data") else ""
         return f"error {err.get('code')}: {err.get('message')}{detail}{hint}"
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """JSON-RPC errors may come with HTTP 200 or 400: report the code and message either way."""
-        message = self.provider_error(response.json_object())  # not JSON: the status check below applies
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
-
     def result(self, body: bytes, what: str) -> tuple[list, dict]:
         """The envelope's ``result`` list (and the envelope itself)."""
         payload = load_json(self, body)
@@ -85,7 +77,7 @@ class Funding(DeribitDataset):
                "index_price": "DOUBLE", "prev_index_price": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        return FUNDING_FIRST_DAY <= day <= now.astimezone(timezone.utc).date()
+        return FUNDING_FIRST_DAY <= day <= utc_today(now)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         days = self.servable_days(window, now)
@@ -140,8 +132,7 @@ class OpenInterest(DeribitDataset):
     columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "oi_usd": "DOUBLE", "mark_price": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
-        return end <= now.astimezone(timezone.utc) < end + SNAPSHOT_GRACE
+        return just_ended(day, now, SNAPSHOT_GRACE)
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         if not self.servable_days(window, now):

@@ -14,13 +14,13 @@ the payload cannot show: funding's own cadence (rows land as published, not chec
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer,
-                                      load_json, number, require_list, to_ms, utc_time)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, integer, load_json,
+                                      ms_time, number, require_list, to_ms, utc_time, utc_today)
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 TICKER = "BTC-USD"
 API = "https://indexer.dydx.trade/v4"
@@ -32,12 +32,8 @@ HOUR_MS = 3_600_000  # a 1HOUR candle
 
 def iso(ms: int) -> str:
     """The indexer's own ISO form, millisecond precision."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = ms_time(ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def naive_ms(moment: datetime) -> int:
-    return to_ms(moment.replace(tzinfo=timezone.utc))
 
 
 class DydxDataset(Dataset):
@@ -45,7 +41,7 @@ class DydxDataset(Dataset):
     list_key: str
 
     def servable(self, day: date, now: datetime) -> bool:
-        return LAUNCH <= day <= now.astimezone(timezone.utc).date()
+        return LAUNCH <= day <= utc_today(now)
 
     def span(self, window: Window, now: datetime) -> tuple[int, int] | None:
         """[first ms, last ms] (inclusive) of the window's servable days, never beyond ``now``."""
@@ -63,13 +59,6 @@ class DydxDataset(Dataset):
         return "; ".join(str(e.get("msg", e)) + (f" (param {e['param']})" if e.get("param") else "")
                          if isinstance(e, dict) else str(e) for e in errors)
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {message}",
-                                dataset=self.name)
-        super().check(request, response)
-
     def records(self, body: bytes) -> list:
         payload = load_json(self, body)
         self.refuse_provider_error(payload)
@@ -78,7 +67,7 @@ class DydxDataset(Dataset):
         return require_list(self, payload[self.list_key], self.list_key)
 
     def oldest_ms(self, rows: list[Row]) -> int | None:
-        return naive_ms(min(r[self.time_column] for r in rows)) if rows else None
+        return to_ms(min(r[self.time_column] for r in rows)) if rows else None
 
 
 class Funding(DydxDataset):
@@ -100,7 +89,7 @@ class Funding(DydxDataset):
 
     def next_request(self, request, rows, window):
         check_range(self, [r["effective_at"] for r in rows], None,
-                    naive_ms(utc_time(request.params["effectiveBeforeOrAt"])), "effectiveBeforeOrAt", "funding row")
+                    to_ms(utc_time(request.params["effectiveBeforeOrAt"])), "effectiveBeforeOrAt", "funding row")
         oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= window.start_ms:
             return None
@@ -140,8 +129,8 @@ class OpenInterest(DydxDataset):
         return [] if span is None else [self._request(*span)]
 
     def next_request(self, request, rows, window):
-        start = naive_ms(utc_time(request.params["fromISO"]))
-        check_range(self, [r["started_at"] for r in rows], start, naive_ms(utc_time(request.params["toISO"])),
+        start = to_ms(utc_time(request.params["fromISO"]))
+        check_range(self, [r["started_at"] for r in rows], start, to_ms(utc_time(request.params["toISO"])),
                     "fromISO..toISO", "candle")
         oldest = self.oldest_ms(rows)
         if oldest is None or len(rows) < LIMIT or oldest <= start:

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dc_field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from html.parser import HTMLParser
 
-from orchestration.feeds.base import Dataset, Row, Window, cli
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import Dataset, Row, Window, cli, utc_today
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://farside.co.uk/bitcoin-etf-flow-all-data/"
 PROVIDER = ProviderSpec("farside", requests_per_second=0.2)
@@ -181,21 +181,19 @@ class Flows(Dataset):
                "tickers_sum_usd_m": "DOUBLE"}
 
     def servable(self, day: date, now: datetime) -> bool:
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day <= today
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         """The all-data page holds every day: one GET covers any window."""
         return [HttpRequest("GET", URL)] if self.servable_days(window, now) else []
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """A Cloudflare challenge (HTTP 403/503 with its interstitial) is named as such."""
+    def hint(self, response: HttpResponse) -> str:
         if response.status >= 400 and is_cloudflare_challenge(response.text()):
-            raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: a Cloudflare "
-                                "challenge page, not Farside's table (Farside refused the scripted fetch; retry "
-                                "later, or save the page from a browser and read it with `python -m "
-                                "orchestration.feeds.farside flows <file>`)", dataset=self.name)
-        super().check(request, response)
+            return ("a Cloudflare challenge page, not Farside's table: Farside refused the scripted fetch; retry "
+                    "later, or save the page from a browser and read it with `python -m orchestration.feeds.farside "
+                    "flows <file>`")
+        return ""
 
     # -- parsing ----------------------------------------------------------------------------------------
     def read_table(self, body: bytes) -> FarsideTable:

@@ -27,9 +27,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Mapping
 
-from orchestration.feeds.base import Dataset, Row, Window, cli, epoch_s, field, load_json, number, require_list
-from orchestration.feeds.daily import DailySeries, check_days, day_stamp
-from orchestration.feeds.http import HttpRequest, ProviderSpec
+from orchestration.feeds.base import (DailySeries, Dataset, Row, Window, check_days, cli, day_stamp, epoch_s, field,
+                                      load_json, number, require_list)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 API = "https://api.glassnode.com/v1/metrics"
 ASSET = "BTC"
@@ -68,8 +68,8 @@ class GlassnodeMetric(DailySeries):
         check_days(self, rows, "t", first, last, f"s..u = {first}..{last}")
         return None
 
-    def hint(self, status: int) -> str:
-        return PLAN_HINT if status in (401, 403) else ""
+    def hint(self, response: HttpResponse) -> str:
+        return PLAN_HINT if response.status in (401, 403) else ""
 
     def parse(self, body: bytes) -> list[Row]:
         rows, seen = [], set()

@@ -18,6 +18,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping, Protocol
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
@@ -70,9 +71,13 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    """Sends one request and returns the response; raises ``OSError`` on network failure."""
+    """Sends one request and returns the response; raises ``OSError`` on network failure. ``now`` is the clock
+    the provider answers by (tz-aware UTC): the window a run lands and the days a provider serves are read
+    against it, so an offline world pinned in time and its connectors agree on what "today" is."""
 
     def send(self, request: HttpRequest, timeout: float) -> HttpResponse: ...
+
+    def now(self) -> datetime: ...
 
 
 class FeedError(RuntimeError):
@@ -376,6 +381,10 @@ class FeedClient:
     def post(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> HttpResponse:
         return self.send(HttpRequest("POST", url, {}, dict(headers or {}), body))
 
+    def now(self) -> datetime:
+        """The transport's clock (tz-aware UTC)."""
+        return self.transport.now()
+
     def display_url(self, request: HttpRequest) -> str:
         """The URL as it may be stored or logged: keys never appear in it."""
         return self.redact(self._authorised(request).full_url)
@@ -399,3 +408,6 @@ class LiveTransport:
         except requests.RequestException as exc:
             raise network_failure(exc, request.host) from exc
         return HttpResponse(r.status_code, r.content, dict(r.headers))
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)

@@ -12,13 +12,13 @@ payload cannot show: that the OI figures are BTC's (``ccy``), and the funding in
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from typing import Any
 
 from orchestration.feeds.base import (Dataset, Row, Window, check_range, check_spacing, cli, field, from_ms,
-                                      interval_ms, load_json, number, require_list, span_text, to_ms)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+                                      interval_ms, load_json, number, require_list, span_text, to_ms, utc_today)
+from orchestration.feeds.http import HttpRequest, ProviderSpec
 
 API = "https://www.okx.com"
 INST_ID = "BTC-USDT-SWAP"
@@ -31,14 +31,6 @@ OI_DAILY_DAYS = 180
 MARGIN_DAYS = 2  # like Binance's api_cutoff: never ask for the oldest, half-expired day
 
 
-def _today(now: datetime) -> date:
-    return (now.astimezone(timezone.utc) if now.tzinfo else now).date()
-
-
-def _ms(moment: datetime) -> int:
-    return to_ms(moment.replace(tzinfo=timezone.utc))
-
-
 class OkxDataset(Dataset):
     provider = PROVIDER
 
@@ -47,13 +39,6 @@ class OkxDataset(Dataset):
         if isinstance(payload, dict) and str(payload.get("code", "0")) != "0":
             return f"error {payload.get('code')}: {payload.get('msg')}"
         return None
-
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
-        if message is not None:
-            raise FeedHttpError(self.provider.name, f"{message} on {request.path} (HTTP {response.status})",
-                                dataset=self.name)
-        super().check(request, response)
 
     def records(self, body: bytes) -> list:
         """The ``data`` list of a successful envelope."""
@@ -71,7 +56,7 @@ def _page_back(dataset: Dataset, request: HttpRequest, times: list[datetime], cu
     (an API ignoring the cursor would otherwise loop forever)."""
     if not times:
         return None
-    oldest, newest = _ms(min(times)), _ms(max(times))
+    oldest, newest = to_ms(min(times)), to_ms(max(times))
     bound = int(request.params[cursor])
     if newest >= bound + (1 if cursor == "end" else 0):
         raise dataset.parse_error(f"page holds rows at/after its {cursor}={bound}: OKX ignored the cursor")
@@ -93,7 +78,7 @@ class Funding(OkxDataset):
     limit = 400
 
     def servable(self, day: date, now: datetime) -> bool:
-        age = (_today(now) - day).days
+        age = (utc_today(now) - day).days
         return 0 <= age < FUNDING_HISTORY_DAYS
 
     def _request(self, after_ms: int) -> HttpRequest:
@@ -136,13 +121,13 @@ class OpenInterest(OkxDataset):
                "volume_usd": "DOUBLE"}
 
     def hourly_cutoff(self, now: datetime) -> date:
-        return _today(now) - timedelta(days=OI_HOURLY_DAYS - MARGIN_DAYS)
+        return utc_today(now) - timedelta(days=OI_HOURLY_DAYS - MARGIN_DAYS)
 
     def daily_cutoff(self, now: datetime) -> date:
-        return _today(now) - timedelta(days=OI_DAILY_DAYS - MARGIN_DAYS)
+        return utc_today(now) - timedelta(days=OI_DAILY_DAYS - MARGIN_DAYS)
 
     def servable(self, day: date, now: datetime) -> bool:
-        return self.daily_cutoff(now) <= day <= _today(now)
+        return self.daily_cutoff(now) <= day <= utc_today(now)
 
     @staticmethod
     def _request(period: str, begin_ms: int, end_ms: int) -> HttpRequest:
@@ -187,7 +172,7 @@ class OpenInterest(OkxDataset):
         """The period the stamps imply (a saved page parsed by hand has no request to say it): 1D where the
         buckets are whole days apart, 1H where whole hours; any other spacing is not a series this dataset asks
         for."""
-        gaps = sorted({abs(_ms(b["ts"]) - _ms(a["ts"])) for a, b in zip(rows[1:], rows)} - {0})
+        gaps = sorted({abs(to_ms(b["ts"]) - to_ms(a["ts"])) for a, b in zip(rows[1:], rows)} - {0})
         period = None
         if gaps:
             period = next((name for name in ("1D", "1H") if gaps[0] % interval_ms(name) == 0), None)

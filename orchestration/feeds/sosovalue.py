@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from typing import Any
 
-from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time,
-                                      require_list)
-from orchestration.feeds.http import FeedHttpError, HttpRequest, HttpResponse, ProviderSpec
+from orchestration.feeds.base import (Dataset, Row, Window, cli, field, load_json, number, plausible_time, require_list,
+                                      utc_today)
+from orchestration.feeds.http import HttpRequest, HttpResponse, ProviderSpec
 
 URL = "https://api.sosovalue.xyz/openapi/v2/etf/historicalInflowChart"
 ETF_TYPE = "us-btc-spot"
@@ -64,7 +64,7 @@ class Flows(Dataset):
     columns = {"date": "DATE", **{column: "DOUBLE" for column in VALUES.values()}}
 
     def servable(self, day: date, now: datetime) -> bool:
-        today = now.astimezone(timezone.utc).date() if now.tzinfo else now.date()
+        today = utc_today(now)
         return FIRST_DAY <= day <= today
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
@@ -79,15 +79,8 @@ class Flows(Dataset):
             return f"error {payload.get('code')}: {payload.get('msg')!s:.200}"
         return None
 
-    def check(self, request: HttpRequest, response: HttpResponse) -> None:
-        """A non-zero ``code`` is an error whatever the HTTP status; 401/403 name the key."""
-        message = self.provider_error(response.json_object())  # an unreadable body is for parse() to report
-        if message is None and response.status < 400:
-            return
-        hint = " (API key missing or invalid: set SOSOVALUE_API_KEY)" if response.status in (401, 403) else ""
-        detail = message or response.text()[:300]
-        raise FeedHttpError(self.provider.name, f"HTTP {response.status} on {request.path}: {detail}{hint}",
-                            dataset=self.name)
+    def hint(self, response: HttpResponse) -> str:
+        return "API key missing or invalid: set SOSOVALUE_API_KEY" if response.status in (401, 403) else ""
 
     def entries(self, body: bytes) -> list:
         """The daily list: ``data.list``, or ``data`` itself where it is the list."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from orchestration.feeds.base import to_ms, utc
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.recorded.lenses import RECORDED_LENSES
 from orchestration.recorded.world import RecordedWorld
-from orchestration.sample.lens import Lens, to_ms
+from orchestration.sample.lens import Lens
 
 
 class RecordedTransport:
@@ -19,11 +20,14 @@ class RecordedTransport:
 
     def __init__(self, world: RecordedWorld, now: datetime | None = None):
         self.world = world
-        self.now = None if now is None else (now if now.tzinfo else now.replace(tzinfo=timezone.utc))
+        self.pinned = None if now is None else utc(now)
         self.lenses: dict[str, Lens] = {}
         for lens_type in RECORDED_LENSES:
             lens = lens_type(world)
             self.lenses.update({host: lens for host in lens.hosts})
+
+    def now(self) -> datetime:
+        return self.pinned or datetime.now(timezone.utc)
 
     def days_held(self, provider: str, dataset: str) -> frozenset[date]:
         return self.world.days_held(provider, dataset)
@@ -32,4 +36,4 @@ class RecordedTransport:
         lens = self.lenses.get(request.host)
         if lens is None:
             raise OSError(f"nothing was recorded for {request.host} in {self.world.root}")
-        return lens.handle(request, to_ms(self.now or datetime.now(timezone.utc)))
+        return lens.handle(request, to_ms(self.now()))

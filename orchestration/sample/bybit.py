@@ -17,8 +17,9 @@ from typing import Mapping
 
 import numpy as np
 
+from orchestration.feeds.base import to_ms
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response, to_ms
+from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, SampleWorld
 
 HOST = "api.bybit.com"

@@ -18,8 +18,9 @@ from typing import Mapping
 
 import numpy as np
 
+from orchestration.feeds.base import to_ms
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response, to_ms
+from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
 from orchestration.sample.world import CME_MICRO_LAUNCH, HOUR_MS, N_HOURS, START_MS, SampleWorld, hash_unit
 
 EPOCH = date(1970, 1, 1)

@@ -1,11 +1,10 @@
-"""What every provider lens on the sample world shares: routing by host and path, JSON/error responses, ms
-time conversion, parameter parsing and window slicing. Kept here so each new provider (OKX, Bybit, ...)
+"""What every provider lens on the sample world shares: routing by host and path, JSON/error responses,
+parameter parsing and window slicing. Kept here so each new provider (OKX, Bybit, ...)
 only writes its own formats and quirks."""
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from typing import Callable, Mapping
 
 import numpy as np
@@ -20,17 +19,6 @@ def json_response(payload: object, status: int = 200) -> HttpResponse:
     """Compact JSON bytes, as the real APIs send them."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     return HttpResponse(status, body, {"Content-Type": "application/json"})
-
-
-def to_ms(moment: datetime) -> int:
-    """Epoch milliseconds of a tz-aware or naive-UTC datetime."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(round(moment.timestamp() * 1000))
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
 class LensError(Exception):

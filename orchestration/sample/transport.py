@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from orchestration.feeds.base import to_ms, utc
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample.binance import BinanceLens
 from orchestration.sample.bybit import BybitLens
@@ -20,7 +21,7 @@ from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
 from orchestration.sample.farside import FarsideLens
 from orchestration.sample.glassnode import GlassnodeLens
-from orchestration.sample.lens import Lens, to_ms
+from orchestration.sample.lens import Lens
 from orchestration.sample.okx import OkxLens
 from orchestration.sample.sosovalue import SosovalueLens
 from orchestration.sample.world import SampleWorld, sample_world
@@ -36,17 +37,17 @@ class SampleTransport:
 
     def __init__(self, now: datetime | None = None, world: SampleWorld | None = None):
         self.world = world or sample_world()
-        self.now = None if now is None else (now if now.tzinfo else now.replace(tzinfo=timezone.utc))
+        self.pinned = None if now is None else utc(now)
         self.lenses: dict[str, Lens] = {}
         for lens_type in LENSES:
             lens = lens_type(self.world)
             self.lenses.update({host: lens for host in lens.hosts})
 
-    def now_ms(self) -> int:
-        return to_ms(self.now or datetime.now(timezone.utc))
+    def now(self) -> datetime:
+        return self.pinned or datetime.now(timezone.utc)
 
     def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
         lens = self.lenses.get(request.host)
         if lens is None:
             raise OSError(f"sample world has no provider at {request.host}")
-        return lens.handle(request, self.now_ms())
+        return lens.handle(request, to_ms(self.now()))

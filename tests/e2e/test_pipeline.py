@@ -269,6 +269,9 @@ class RewritingFeeds(FeedTransportResource):
             def send(self, request, timeout):
                 return rewrite(request, inner.send(request, timeout))
 
+            def now(self):
+                return inner.now()
+
         return Rewriting()
 
 

@@ -94,7 +94,7 @@ def test_malformed_open_interest_payloads():
 @pytest.mark.parametrize("status, body, expected", [
     (200, b'{"retCode":10001,"retMsg":"params error: symbol invalid","result":{}}', "retCode 10001.*symbol invalid"),
     (200, b'{"retCode":10006,"retMsg":"Too many visits!","result":{}}', "rate limited: retCode 10006"),
-    (403, b"<html>403 Forbidden</html>", r"rate limited \(HTTP 403\)"),
+    (403, b"<html>403 Forbidden</html>", r"HTTP 403 on .*\(rate limited\)$"),
     (404, b"404 page not found", "HTTP 404"),
 ])
 def test_error_answers_are_http_errors(status, body, expected):

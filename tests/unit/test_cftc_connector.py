@@ -76,7 +76,7 @@ def test_socrata_errors_are_reported_with_code_and_message():
     dataset = cftc.CmeOpenInterest()
     request = dataset.requests(Window(date(2024, 1, 1), date(2024, 2, 29)), NOW)[0]
     body = b'{"code":"query.compiler.malformed","error":true,"message":"Could not parse SoQL query"}'
-    with pytest.raises(FeedHttpError, match="HTTP 400 query.compiler.malformed: Could not parse SoQL"):
+    with pytest.raises(FeedHttpError, match="HTTP 400 on .*: query.compiler.malformed: Could not parse SoQL"):
         dataset.check(request, HttpResponse(400, body))
     with pytest.raises(FeedHttpError, match="query.compiler.malformed"):
         dataset.check(request, HttpResponse(200, body))  # an error object is an error whatever the status

@@ -246,7 +246,7 @@ def test_401_names_the_key_and_400_surfaces_the_providers_message():
         fetch(client(bad), dataset, window, NOW)
     with pytest.raises(FeedHttpError, match="HTTP 403 .*<html>forbidden</html>"):
         fetch(client(Recorder(HttpResponse(403, b"<html>forbidden</html>"))), dataset, window, NOW)
-    with pytest.raises(FeedHttpError, match=r"error on /v1/open-interest-history \(HTTP 200\): maintenance"):
+    with pytest.raises(FeedHttpError, match=r"HTTP 200 on /v1/open-interest-history: maintenance$"):
         fetch(client(Recorder(HttpResponse(200, b'{"message":"maintenance"}'))), dataset, window, NOW)
 
 

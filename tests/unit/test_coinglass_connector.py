@@ -153,12 +153,12 @@ def test_check_reads_the_status_and_the_code():
     request = OI.requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)[0]
     OI.check(request, HttpResponse(200, envelope([])))  # fine
     OI.check(request, HttpResponse(200, b"<html>not an envelope</html>"))  # parse() names it
-    with pytest.raises(FeedHttpError, match=r"CoinGlass error: 'interval is invalid' on "
-                                            r"/api/futures/open-interest/aggregated-history \(HTTP 200, code 400\)"):
+    with pytest.raises(FeedHttpError, match=r"HTTP 200 on /api/futures/open-interest/aggregated-history: "
+                                            r"CoinGlass error 400: 'interval is invalid'$"):
         OI.check(request, HttpResponse(200, envelope([], "400", "interval is invalid")))
     with pytest.raises(FeedHttpError, match="CoinGlass error"):
         OI.check(request, HttpResponse(200, json.dumps({"code": 500, "msg": "server busy"}).encode()))
-    with pytest.raises(FeedHttpError, match=r"an HTML page, not JSON: '502 Bad Gateway' on .* \(HTTP 502\)"):
+    with pytest.raises(FeedHttpError, match=r"HTTP 502 on .*: an HTML page, not JSON: '502 Bad Gateway'$"):
         OI.check(request, HttpResponse(502, b"<html><head><title>502 Bad Gateway</title></head></html>"))
     with pytest.raises(FeedHttpError, match=r"Cloudflare challenge\?\): 'Attention Required! \| Cloudflare'"):
         OI.check(request, HttpResponse(403, b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare"

@@ -104,7 +104,7 @@ def test_json_rpc_errors_are_reported_with_code_and_message(status):
     dataset = deribit.Funding()
     request = dataset.requests(Window(date(2024, 1, 1), date(2024, 1, 1)), NOW)[0]
     body = b'{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params"}}'
-    with pytest.raises(FeedHttpError, match=r"\[deribit/funding\] error -32602: Invalid params"):
+    with pytest.raises(FeedHttpError, match=r"\[deribit/funding\] HTTP \d+ on .*: error -32602: Invalid params$"):
         dataset.check(request, HttpResponse(status, body))
     limited = b'{"jsonrpc":"2.0","error":{"code":10028,"message":"too_many_requests"}}'
     with pytest.raises(FeedHttpError, match="rate limited"):

@@ -80,7 +80,7 @@ def test_error_code_is_an_error_even_with_http_200():
     request = dataset.requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)[0]
     with pytest.raises(FeedHttpError, match="51001.*Instrument ID does not exist"):
         dataset.check(request, HttpResponse(200, b'{"code":"51001","msg":"Instrument ID does not exist","data":[]}'))
-    with pytest.raises(FeedHttpError, match="50011: Too Many Requests.*HTTP 429"):
+    with pytest.raises(FeedHttpError, match="HTTP 429 on .*: error 50011: Too Many Requests$"):
         dataset.check(request, HttpResponse(429, b'{"code":"50011","msg":"Too Many Requests"}'))
     with pytest.raises(FeedHttpError, match="HTTP 502"):
         dataset.check(request, HttpResponse(502, b"<html>bad gateway</html>"))

@@ -111,7 +111,7 @@ def test_deribit_oi_snapshot_through_fetch(transport):
     (row,) = rows_of(pages)
     assert row["ts"] == datetime(2025, 10, 15, 0, 30) and dataset.servable_days(window, NOW) == [date(2025, 10, 14)]
     later = SampleTransport(now=datetime(2025, 10, 15, 12))
-    assert fetch(client(later, deribit.PROVIDER), dataset, window, later.now) == []  # too late: nothing to ask
+    assert fetch(client(later, deribit.PROVIDER), dataset, window, later.now()) == []  # too late: nothing to ask
 
 
 # -- dYdX -------------------------------------------------------------------------------------------------
