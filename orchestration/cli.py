@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.config import ConfigError, settings
+from orchestration.config import REPORT_FILE, ConfigError, settings
 from orchestration.days import Window
 
 VERDICT_COLUMNS = {
@@ -279,7 +279,7 @@ def verdict_days(text: str) -> int:
 
 def report_line(published_dir: Path) -> str:
     """Where the report is, or that it was not written (the report asset writes it beside the snapshot)."""
-    report = published_dir / "report.html"
+    report = published_dir / REPORT_FILE
     if report.exists():
         return f"report (open in a browser, works offline): {report}"
     return f"report: not written (no {report})"

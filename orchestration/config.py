@@ -17,6 +17,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 PARTITIONS_START = date(2021, 1, 1)  # first landing partition
 MODES = ("sample", "recorded", "live")
+#: the report page, written beside the snapshot in published/ (orchestration.report.build)
+REPORT_FILE = "report.html"
 #: where recorded mode reads its files by default: the shared real data beside the project
 DEFAULT_RECORDED_DIR = PROJECT_ROOT.parent / "shared" / "realdata"
 

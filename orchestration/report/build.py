@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from orchestration.cli import CONDITION_LABELS
+from orchestration.config import REPORT_FILE
 from orchestration.report import brief, charts, frames
 from orchestration.report.page import Section, render, table, vega_bundle
 from orchestration.report.snapshot import Snapshot, read_snapshot
@@ -19,7 +20,6 @@ from orchestration.report.thresholds import dbt_vars
 
 RECENT_DAYS = 180  # the page opens on the last six months; a button widens every chart to the whole history
 SPANS = (("last 180 days", 180), ("last 365 days", 365), ("whole history", None))
-REPORT_FILE = "report.html"
 
 
 @dataclass
