@@ -18,12 +18,11 @@
 -#}
 with
 
+-- the day-end OI each venue's own API served (never the aggregator's fill nor a carried value)
 venue_oi as (
 
-    select cast(hour as date) as date, venue, arg_max(oi_usd, hour) as oi_usd
-    from {{ ref('int_derivatives__venue_hourly') }}
-    where {{ window_filter('hour', none) }} and oi_usd is not null
-    group by 1, 2
+    select date, venue, oi_usd from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }} and oi_usd is not null
 
 ),
 

@@ -31,10 +31,18 @@
 
 with
 
-venue_hourly as (
+-- what each venue's own API served per day, and its day-end OI as the total counts it
+venue_daily as (
 
-    select * from {{ ref('int_derivatives__venue_hourly') }}
-    where {{ window_filter('hour', none) }}
+    select * from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+venue_oi as (
+
+    select * from {{ ref('int_derivatives__venue_day_end_oi') }}
+    where {{ window_filter('date', none) }}
 
 ),
 
@@ -71,24 +79,6 @@ aggregator_presence as (
       and not (p.provider = 'coinglass' and p.dataset = 'oi_aggregated' and coalesce(a.is_stale, false))
 
 ),
-
-venue_daily as (
-
-    select
-        cast(hour as date) as date,
-        venue,
-        arg_max(oi_usd, hour) filter (where oi_usd is not null) as oi_usd,
-        count(oi_usd) as oi_hours,
-        count(funding_8h) as funding_hours,
-        count(*) filter (where funding_is_fresh) as funding_fresh_hours
-
-    from venue_hourly
-    group by 1, 2
-
-),
-
--- day-end OI per venue as the total counts it (macro venue_day_end_oi, shared with the mart venue_daily)
-{{ venue_day_end_oi('venue_daily') }},
 
 venue_oi_linked as (
 
