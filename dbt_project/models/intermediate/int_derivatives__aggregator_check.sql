@@ -65,8 +65,7 @@ coinglass_oi as (
 
     select
         date,
-        oi_usd_all_exchanges / nullif(max(oi_usd_all_exchanges) over (
-            order by date range between interval 1 day preceding and interval 1 day preceding), 0) - 1 as oi_change
+        oi_usd_all_exchanges / nullif({{ value_days_ago('oi_usd_all_exchanges', 1) }}, 0) - 1 as oi_change
 
     from {{ ref('int_derivatives__market_daily') }}
     where {{ window_filter('date', none) }}

@@ -85,9 +85,7 @@ venue_oi_linked as (
     select
         *,
         -- the same venue's OI observed on the previous calendar day (null when absent or carried that day)
-        max(case when not is_carried then oi_usd end) over (
-            partition by venue order by date range between interval 1 day preceding and interval 1 day preceding
-        ) as oi_usd_prev_day
+        {{ value_days_ago('case when not is_carried then oi_usd end', 1, partition_by='venue') }} as oi_usd_prev_day
 
     from venue_oi
 
