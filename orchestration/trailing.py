@@ -22,7 +22,6 @@ PRICE_DAYS = 60  # the 50-day average and 30-day windows of int_spot__daily, wit
 TRAILING_DAYS: dict[tuple[str, str], int] = {
     **{(venue, "funding"): FUNDING_DAYS for venue in ("binance", "okx", "bybit", "deribit", "dydx")},
     ("coinalyze", "funding"): FUNDING_DAYS,
-    ("coinalyze", "predicted_funding"): FUNDING_DAYS,
     ("coinglass", "funding_oi_weighted"): FUNDING_DAYS,
     **{(venue, "open_interest"): OI_DAYS for venue in ("binance", "okx", "bybit", "deribit", "dydx", "coinalyze")},
     ("coinglass", "oi_aggregated"): OI_DAYS,

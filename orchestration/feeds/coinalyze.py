@@ -1,4 +1,4 @@
-"""Coinalyze: per-venue BTC perpetual open interest, funding, predicted funding and liquidations, daily bars.
+"""Coinalyze: per-venue BTC perpetual open interest, funding and liquidations, daily bars.
 
 Shapes follow ``shared/design/sources.md``. Base ``https://api.coinalyze.net/v1/``; the key goes in the
 ``api_key`` header (``COINALYZE_API_KEY``, redacted by the client); 40 calls a minute, 429 comes with
@@ -19,7 +19,7 @@ per venue is asked for (``VENUE_SYMBOLS``) and rows land per venue; the mart sum
 - the error body (``{"message": ...}`` with HTTP 400; 401 for a missing or bad key): the message is surfaced;
 - funding values are in PERCENT per the venue's own funding interval (Binance/OKX/Bybit 8 h, Deribit quoted
   per 8 h, dYdX per 1 h): they land as given, staging normalises; the daily close is the day's last rate;
-- history: daily OI (and, assumed, funding and predicted funding) from 2020-01-21, liquidations ~730 days
+- history: daily OI (and, assumed, funding) from 2020-01-21, liquidations ~730 days
   back from now; older days are *unavailable*, not failed.
 
 Numbers may arrive as JSON numbers or numeric strings, never as bools; ``t`` must be whole UNIX seconds (a
@@ -189,13 +189,6 @@ class Funding(CoinalyzeDataset):
     values = {"o": "open_pct", "h": "high_pct", "l": "low_pct", "c": "close_pct"}
 
 
-class PredictedFunding(Funding):
-    """``predicted-funding-rate-history``: the venue's estimate of its next funding rate, same units."""
-
-    name = "predicted_funding"
-    endpoint = "predicted-funding-rate-history"
-
-
 class Liquidations(CoinalyzeDataset):
     """``liquidation-history`` in USD: long (``l``) and short (``s``) liquidations per daily bar, collected
     from the venues' public streams (which undercount). Served ~730 days back only."""
@@ -215,7 +208,7 @@ class Liquidations(CoinalyzeDataset):
         return max(FIRST_DAY, self.history_cutoff(now)) <= day <= utc_today(now)
 
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (OpenInterest(), Funding(), PredictedFunding(), Liquidations())}
+DATASETS: dict[str, Dataset] = {d.name: d for d in (OpenInterest(), Funding(), Liquidations())}
 
 if __name__ == "__main__":
     raise SystemExit(cli(DATASETS))

@@ -1,4 +1,4 @@
-"""Coinalyze as seen in the sample world: the four history endpoints the connector uses, per-venue symbols,
+"""Coinalyze as seen in the sample world: the three history endpoints the connector uses, per-venue symbols,
 ``[{"symbol", "history": [...]}]`` answers, ``{"message": ...}`` errors with HTTP 400, UNIX-second times, so
 chunking and parsing run unchanged offline. No API key is needed (sample mode has none).
 
@@ -12,8 +12,6 @@ Numbers come from the world, per venue:
   of ``funding_8h_<venue>`` over the 8 hours before each 00/08/16 UTC settlement, as their own lenses
   publish it); Deribit its rolling 8-hour sum of ``funding_8h_deribit / 8``; dYdX its last hourly rate
   ``funding_8h_dydx / 8`` (per 1 h);
-- predicted funding (percent): Binance/OKX/Bybit the clamp formula on the running mean since the last
-  settlement; Deribit ``8 * interest_1h`` of the current hour; dYdX the current hour's rate;
 - liquidations: the sum over the bar's hours of ``liq_long_usd_<venue>`` / ``liq_short_usd_<venue>``.
 
 Deliberate differences from the venues' own APIs (an aggregator's reality, for downstream cross-checks):
@@ -101,7 +99,6 @@ class CoinalyzeLens(Lens):
         super().__init__(world)
         self.route(HOST, r"/v1/open-interest-history", self.open_interest)
         self.route(HOST, r"/v1/funding-rate-history", self.funding)
-        self.route(HOST, r"/v1/predicted-funding-rate-history", self.predicted_funding)
         self.route(HOST, r"/v1/liquidation-history", self.liquidations)
 
     def not_found(self, request: HttpRequest) -> HttpResponse:
@@ -240,28 +237,10 @@ class CoinalyzeLens(Lens):
         out["dydx"] = np.concatenate([[rate[0]], rate[:-1]])  # settled at the hour's start: the previous hour's
         return out
 
-    @cached_property
-    def predicted_quotes(self) -> dict[str, np.ndarray]:
-        """Per venue, the predicted next funding rate quoted during each world hour."""
-        h = np.arange(N_HOURS)
-        out = {}
-        for venue in SETTLING:
-            csum = np.concatenate([[0.0], np.cumsum(self._premium(venue))])
-            k = 8 * (h // 8)
-            out[venue] = np.round(self._settle((csum[h + 1] - csum[k]) / (h + 1 - k), venue), 8)
-        out["deribit"] = self._premium("deribit")  # 8 x interest_1h of the current hour
-        out["dydx"] = self._premium("dydx") / 8
-        return out
-
-    def _funding(self, params: Mapping[str, str], now_ms: int, quotes: dict[str, np.ndarray]) -> HttpResponse:
-        symbols, step, starts = self._params(params, now_ms, FIRST_BAR_MS)
-        return self._answer(symbols, starts, lambda venue, picked: self._ohlc(quotes[venue], picked, step, now_ms, 100))
-
     def funding(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
-        return self._funding(params, now_ms, self.funding_quotes)
-
-    def predicted_funding(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
-        return self._funding(params, now_ms, self.predicted_quotes)
+        symbols, step, starts = self._params(params, now_ms, FIRST_BAR_MS)
+        quotes = self.funding_quotes
+        return self._answer(symbols, starts, lambda venue, picked: self._ohlc(quotes[venue], picked, step, now_ms, 100))
 
     # -- liquidations -----------------------------------------------------------------------------------
     def liquidations(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:

@@ -142,7 +142,6 @@ SHAPES: tuple[Shape, ...] = (
             instrument=("container", "symbol"), container=lambda p: p[0])
       for name, value, column, negative in (
           ("open_interest", "c", "close_usd", "gate"), ("funding", "c", "close_pct", "harmless"),
-          ("predicted_funding", "c", "close_pct", "gate"),  # -close falls below the bar's low
           ("liquidations", "l", "long_usd", "gate"))),
     *(Shape(glassnode, name, lambda p: p, "t", "s", "v", column, b'{"error":"unauthorized: invalid or missing api_key"}',
             "unauthorized", negative=negative, duplicate="error", duplicate_expect="repeats a day")

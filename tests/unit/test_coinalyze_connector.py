@@ -52,7 +52,7 @@ def test_provider_spec_and_symbols():
     assert (cz.PROVIDER.api_key_env, cz.PROVIDER.api_key_header) == ("COINALYZE_API_KEY", "api_key")
     assert cz.VENUE_SYMBOLS == {"binance": "BTCUSDT_PERP.A", "bybit": "BTCUSDT.6", "okx": "BTCUSDT_PERP.3",
                                 "deribit": "BTCUSD_PERP.2", "dydx": "BTC-USD_PERP.8"}
-    assert set(cz.DATASETS) == {"open_interest", "funding", "predicted_funding", "liquidations"}
+    assert set(cz.DATASETS) == {"open_interest", "funding", "liquidations"}
 
 
 def test_column_contracts_are_unchanged():
@@ -60,7 +60,7 @@ def test_column_contracts_are_unchanged():
     assert cz.OpenInterest.columns == {**ohlc, "open_usd": "DOUBLE", "high_usd": "DOUBLE", "low_usd": "DOUBLE",
                                        "close_usd": "DOUBLE"}
     pct = {**ohlc, "open_pct": "DOUBLE", "high_pct": "DOUBLE", "low_pct": "DOUBLE", "close_pct": "DOUBLE"}
-    assert cz.Funding.columns == cz.PredictedFunding.columns == pct
+    assert cz.Funding.columns == pct
     assert cz.Liquidations.columns == {**ohlc, "long_usd": "DOUBLE", "short_usd": "DOUBLE"}
     assert all(d.time_column == "t" for d in cz.DATASETS.values())
 
@@ -90,7 +90,7 @@ def test_funding_and_liquidations_map_their_fields():
     rows = cz.Funding().parse(payload(entry("BTCUSDT.6", bar(T, "0.01", "0.0125", "-0.003", "0.0100"))))
     assert rows == [{"symbol": "BTCUSDT.6", "venue": "bybit", "t": datetime(2024, 3, 1), "interval": "daily",
                      "open_pct": 0.01, "high_pct": 0.0125, "low_pct": -0.003, "close_pct": 0.01}]
-    assert cz.PredictedFunding().parse(payload(entry("BTCUSD_PERP.2", bar(T, 0, 0, 0, 0))))[0]["venue"] == "deribit"
+    assert cz.Funding().parse(payload(entry("BTCUSD_PERP.2", bar(T, 0, 0, 0, 0))))[0]["venue"] == "deribit"
     rows = cz.Liquidations().parse(payload(entry("BTCUSDT_PERP.3", {"t": str(T), "l": "1234567.5", "s": 0})))
     assert rows == [{"symbol": "BTCUSDT_PERP.3", "venue": "okx", "t": datetime(2024, 3, 1), "interval": "daily",
                      "long_usd": 1234567.5, "short_usd": 0.0}]
@@ -176,8 +176,6 @@ def test_one_call_asks_every_venue_for_a_daily_window_in_inclusive_seconds():
                               "convert_to_usd": "true"}
     (funding,) = cz.Funding().requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)
     assert funding.url.endswith("/v1/funding-rate-history") and "convert_to_usd" not in funding.params
-    (predicted,) = cz.PredictedFunding().requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)
-    assert predicted.url.endswith("/v1/predicted-funding-rate-history")
     (liq,) = cz.Liquidations().requests(Window(date(2025, 3, 1), date(2025, 3, 1)), NOW)
     assert liq.url.endswith("/v1/liquidation-history") and liq.params["convert_to_usd"] == "true"
 
@@ -300,4 +298,4 @@ def test_cli_prints_parsed_rows_as_csv(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "[coinalyze/funding]" in bad.stderr and "milliseconds" in bad.stderr
     usage = subprocess.run([sys.executable, "-m", "orchestration.feeds.coinalyze"], capture_output=True, text=True)
-    assert usage.returncode == 2 and "open_interest|funding|predicted_funding|liquidations" in usage.stderr
+    assert usage.returncode == 2 and "open_interest|funding|liquidations" in usage.stderr

@@ -61,7 +61,6 @@ def venue_get(transport, url, **params):
 # -- shapes, limits, errors ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path, keys", [("open-interest-history", ["t", "o", "h", "l", "c"]),
                                         ("funding-rate-history", ["t", "o", "h", "l", "c"]),
-                                        ("predicted-funding-rate-history", ["t", "o", "h", "l", "c"]),
                                         ("liquidation-history", ["t", "l", "s"])])
 def test_real_shapes_daily_bars_up_to_now_in_progress_included(transport, path, keys):
     got = history(transport, path, convert_to_usd="true", end=NOW_S + 10 * D)  # no key header needed
@@ -122,8 +121,7 @@ def test_history_starts_2020_01_21_and_liquidations_reach_back_730_days(transpor
 
 def test_a_multi_year_request_is_fast(transport):
     history(transport, "open-interest-history", start=s(date(2025, 9, 1)))  # warm the caches
-    for path in ("open-interest-history", "funding-rate-history", "predicted-funding-rate-history",
-                 "liquidation-history"):
+    for path in ("open-interest-history", "funding-rate-history", "liquidation-history"):
         began = time.perf_counter()
         got = history(transport, path, start=s(date(2020, 1, 1)), convert_to_usd="true")
         assert time.perf_counter() - began < 1.0, path
@@ -186,14 +184,6 @@ def test_funding_closes_on_the_days_last_settled_rate_of_each_venues_own_api(tra
             assert -1 < b["l"] and b["h"] < 1  # percent, not fraction or basis points
 
 
-def test_predicted_funding_ends_the_day_on_the_next_settlement(transport):
-    day = date(2025, 9, 15)
-    predicted = history(transport, "predicted-funding-rate-history", ["BTCUSDT_PERP.A"], start=s(day), end=s(day))
-    funding = history(transport, "funding-rate-history", ["BTCUSDT_PERP.A"], start=s(day) + D, end=s(day) + D)
-    # at 23:xx the prediction is the 8-hour mean so far, i.e. what settles at the next 00:00
-    assert predicted["BTCUSDT_PERP.A"][0]["c"] == pytest.approx(funding["BTCUSDT_PERP.A"][0]["o"], abs=1e-8)
-
-
 def test_liquidations_are_the_venues_daily_sums_a_few_percent_short(transport, world):
     start, end = date(2025, 6, 1), date(2025, 9, 20)
     got = history(transport, "liquidation-history", convert_to_usd="true", start=s(start), end=s(end))
@@ -224,7 +214,7 @@ def test_dydx_coverage_begins_weeks_after_v4_launch(transport, world):
 
 def test_bybit_has_a_few_deterministic_outage_days(transport):
     start, end = s(date(2020, 1, 21)), s(date(2025, 9, 20))
-    for path in ("open-interest-history", "funding-rate-history", "predicted-funding-rate-history"):
+    for path in ("open-interest-history", "funding-rate-history"):
         got = history(transport, path, start=start, end=end, convert_to_usd="true")
         days = {sym: {b["t"] for b in bars} for sym, bars in got.items()}
         everyone = days["BTCUSDT_PERP.A"]

@@ -18,12 +18,11 @@
 -#}
 with
 
+-- the day-end OI each venue's own API served (never the aggregator's fill nor a carried value)
 venue_oi as (
 
-    select cast(hour as date) as date, venue, arg_max(oi_usd, hour) as oi_usd
-    from {{ ref('int_derivatives__venue_hourly') }}
-    where {{ window_filter('hour', none) }} and oi_usd is not null
-    group by 1, 2
+    select date, venue, oi_usd from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }} and oi_usd is not null
 
 ),
 
@@ -66,8 +65,7 @@ coinglass_oi as (
 
     select
         date,
-        oi_usd_all_exchanges / nullif(max(oi_usd_all_exchanges) over (
-            order by date range between interval 1 day preceding and interval 1 day preceding), 0) - 1 as oi_change
+        oi_usd_all_exchanges / nullif({{ value_days_ago('oi_usd_all_exchanges', 1) }}, 0) - 1 as oi_change
 
     from {{ ref('int_derivatives__market_daily') }}
     where {{ window_filter('date', none) }}

@@ -1,7 +1,7 @@
 {#-
   CME Bitcoin futures open interest per UTC day, POINT IN TIME: day D carries the latest CFTC report
   RELEASED by the end of D (available_from <= D: the report week's Friday, its next Monday in a federal-holiday
-  week; see stg_cftc__cme_open_interest), standard (5 BTC) + micro (0.1 BTC)
+  week: int_derivatives__cme_reports), standard (5 BTC) + micro (0.1 BTC)
   contracts, valued at D's spot close. Small (one row a day): rebuilt in full each run up to end_date.
 -#}
 {%- set max_age = var('cme_max_report_age_days') | int -%}
@@ -11,18 +11,8 @@ with
 
 reports as (
 
-    select
-        report_date,
-        max(available_from) as available_from,
-        sum(oi_btc) as oi_btc,
-        sum(lev_money_long_btc) as lev_money_long_btc,
-        sum(lev_money_short_btc) as lev_money_short_btc,
-        count(*) as contract_markets
-
-    from {{ ref('stg_cftc__cme_open_interest') }}
-    where contract_market_code in ('133741', '133742')
-      and {{ window_filter('available_from', none) }}
-    group by report_date
+    select * from {{ ref('int_derivatives__cme_reports') }}
+    where {{ window_filter('available_from', none) }}
 
 ),
 

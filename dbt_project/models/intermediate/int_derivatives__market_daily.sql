@@ -31,10 +31,18 @@
 
 with
 
-venue_hourly as (
+-- what each venue's own API served per day, and its day-end OI as the total counts it
+venue_daily as (
 
-    select * from {{ ref('int_derivatives__venue_hourly') }}
-    where {{ window_filter('hour', none) }}
+    select * from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
+venue_oi as (
+
+    select * from {{ ref('int_derivatives__venue_day_end_oi') }}
+    where {{ window_filter('date', none) }}
 
 ),
 
@@ -72,32 +80,12 @@ aggregator_presence as (
 
 ),
 
-venue_daily as (
-
-    select
-        cast(hour as date) as date,
-        venue,
-        arg_max(oi_usd, hour) filter (where oi_usd is not null) as oi_usd,
-        count(oi_usd) as oi_hours,
-        count(funding_8h) as funding_hours,
-        count(*) filter (where funding_is_fresh) as funding_fresh_hours
-
-    from venue_hourly
-    group by 1, 2
-
-),
-
--- day-end OI per venue as the total counts it (macro venue_day_end_oi, shared with the mart venue_daily)
-{{ venue_day_end_oi('venue_daily') }},
-
 venue_oi_linked as (
 
     select
         *,
         -- the same venue's OI observed on the previous calendar day (null when absent or carried that day)
-        max(case when not is_carried then oi_usd end) over (
-            partition by venue order by date range between interval 1 day preceding and interval 1 day preceding
-        ) as oi_usd_prev_day
+        {{ value_days_ago('case when not is_carried then oi_usd end', 1, partition_by='venue') }} as oi_usd_prev_day
 
     from venue_oi
 

@@ -21,11 +21,15 @@ with
 -- ---------------------------------------------------------------- per venue: OI observations and settlements
 -- on one basis (observed_at = the instant the OI holds; funding_rate per the venue's own interval)
 
--- Binance USDT-M BTCUSDT: OI in BTC and USDT
+-- Binance USDT-M BTCUSDT: OI in BTC and USDT; one observation per instant, the archive's where the archive
+-- and the API both hold it
 binance_open_interest as (
     select observed_at, oi_btc, oi_usd
     from {{ ref('stg_binance__open_interest') }}
     where symbol = 'BTCUSDT' and {{ window_filter('observed_at', lookback_days) }}
+    qualify row_number() over (
+        partition by observed_at order by case source when 'archive' then 0 else 1 end, source_ts
+    ) = 1
 ),
 binance_funding as (
     select funding_time, funding_rate, funding_interval_hours
@@ -33,11 +37,15 @@ binance_funding as (
     where symbol = 'BTCUSDT' and {{ window_filter('funding_time', lookback_days) }}
 ),
 
--- OKX: OI of all BTC contracts in USD ('1H' rows, or one '1D' row = the day's 00:00); BTC-USDT-SWAP funding
+-- OKX: OI of all BTC contracts in USD ('1H' rows, or one '1D' row = the day's 00:00; where both hold an
+-- instant, the hourly row); BTC-USDT-SWAP funding
 okx_open_interest as (
     select observed_at, cast(null as double) as oi_btc, oi_usd
     from {{ ref('stg_okx__open_interest') }}
     where currency = 'BTC' and {{ window_filter('observed_at', lookback_days) }}
+    qualify row_number() over (
+        partition by observed_at order by case period when '1H' then 0 else 1 end, payload_sha256
+    ) = 1
 ),
 okx_funding as (
     select funding_time, funding_rate, funding_interval_hours

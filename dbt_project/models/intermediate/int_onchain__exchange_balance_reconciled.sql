@@ -67,9 +67,7 @@ changes as (
 
     select
         *,
-        max(level_btc) over (
-            partition by provider order by date range between interval 1 day preceding and interval 1 day preceding
-        ) as previous_level_btc
+        {{ value_days_ago('level_btc', 1, partition_by='provider') }} as previous_level_btc
 
     from levels
 

@@ -18,10 +18,8 @@ windowed as (
 
     select
         *,
-        max(stablecoin_supply_usd) over (
-            order by date range between interval 1 day preceding and interval 1 day preceding) as supply_1d_ago,
-        max(stablecoin_supply_usd) over (
-            order by date range between interval 7 day preceding and interval 7 day preceding) as supply_7d_ago
+        {{ value_days_ago('stablecoin_supply_usd', 1) }} as supply_1d_ago,
+        {{ value_days_ago('stablecoin_supply_usd', 7) }} as supply_7d_ago
 
     from supply
 

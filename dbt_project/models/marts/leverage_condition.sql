@@ -7,14 +7,19 @@
     )
 }}
 
+{#- CTEs in the order inputs -> conditions -> verdict -> final (casts only) -#}
 {%- set oi_window = var('oi_local_high_window_days') | int -%}
 {%- set oi_tol = var('oi_local_high_tolerance') -%}
 {%- set sustained = var('funding_sustained_hours') | int -%}
 {%- set reset_dd = var('reset_oi_drawdown') -%}
-{#- price windows need 50 days (50-day average) plus a margin -#}
-{%- set price_lookback_days = 60 -%}
+{%- set score -%}
+100.0 * (coalesce(oi_component, 0) + coalesce(funding_component, 0) + coalesce(liq_component, 0))
+            / nullif(conditions_evaluated, 0)
+{%- endset -%}
 
 with
+
+-- ================================================================ inputs
 
 -- funding (market-wide, OI-weighted) per hour: the day's values only
 derivatives_hourly as (
@@ -35,7 +40,7 @@ market_daily as (
 spot_daily as (
 
     select * from {{ ref('int_spot__daily') }}
-    where {{ window_filter('date', price_lookback_days) }}
+    where {{ window_filter('date', var('price_lookback_days')) }}
 
 ),
 
@@ -113,6 +118,7 @@ derivatives_daily as (
 
 ),
 
+-- the days: market OI, funding and price joined (any of them makes a day)
 days as (
 
     select
@@ -146,15 +152,55 @@ days as (
 
 ),
 
+-- every other input joined onto those days, one row per day: the conditions below read this one row
+inputs as (
+
+    select
+        days.*,
+        liq.liq_clusters_dense,
+        liq.oi_grain as liq_cluster_oi_grain,
+        liq.liq_cluster_share_of_oi,
+        liq.liq_cluster_share_p90_trailing,
+        liq.heatmap_usd_within_band,
+        l.liq_long_usd,
+        l.liq_short_usd,
+        l.liq_source,
+        etf.net_flow_usd as etf_net_flow_usd,
+        etf.net_flow_5d_usd as etf_net_flow_5d_usd,
+        -- no reconciled row: before the first ETF day there was no ETF to trade
+        coalesce(etf.status, case when days.date < cast('{{ var('etf_first_day') }}' as date) then 'no_trading'
+            else 'missing' end) as etf_flow_status,
+        coalesce(x.oi_check_status, 'missing') as oi_check_status,
+        coalesce(x.funding_check_status, 'missing') as funding_check_status,
+        coalesce(x.liquidations_check_status, 'missing') as liq_check_status,
+        eb.exchange_balance_btc,
+        eb.exchange_balance_change_7d,
+        eb.exchange_balance_source,
+        coalesce(eb.status, 'missing') as exchange_balance_status,
+        coalesce(eb.coverage_breaks, '') as exchange_balance_breaks,
+        sc.stablecoin_supply_usd,
+        sc.stablecoin_supply_change_7d
+
+    from days
+    left join liquidation_clusters as liq on days.date = liq.date
+    left join liquidations as l on days.date = l.date
+    left join etf_flows as etf on days.date = etf.date
+    left join cross_checks as x on days.date = x.date
+    left join exchange_balance as eb on days.date = eb.date
+    left join stablecoins as sc on days.date = sc.date
+
+
+),
+
+-- ================================================================ conditions
+
 -- trailing windows over calendar days (RANGE frames: a missing day is a gap, never a shifted row)
 windowed as (
 
     select
         *,
-        max(price_close_usd) over (order by date range between interval 1 day preceding and interval 1 day preceding)
-            as close_1d_ago,
-        max(price_close_usd) over (order by date range between interval 7 day preceding and interval 7 day preceding)
-            as close_7d_ago,
+        {{ value_days_ago('price_close_usd', 1) }} as close_1d_ago,
+        {{ value_days_ago('price_close_usd', 7) }} as close_7d_ago,
         max(price_close_usd) over (order by date range between interval 29 day preceding and current row)
             as close_high_30d,
         avg(price_close_usd) over (order by date range between interval 49 day preceding and current row)
@@ -163,10 +209,8 @@ windowed as (
             as closes_in_50d,
         median(spot_volume_usd) over (order by date range between interval 30 day preceding and interval 1 day preceding)
             as spot_volume_median_prev_30d,
-        max(oi_index) over (order by date range between interval 1 day preceding and interval 1 day preceding)
-            as oi_1d_ago,
-        max(oi_index) over (order by date range between interval 7 day preceding and interval 7 day preceding)
-            as oi_7d_ago,
+        {{ value_days_ago('oi_index', 1) }} as oi_1d_ago,
+        {{ value_days_ago('oi_index', 7) }} as oi_7d_ago,
         max(oi_index) over (
             order by date range between interval {{ oi_window - 1 }} day preceding and current row
         ) as oi_high_window,
@@ -178,7 +222,7 @@ windowed as (
             order by date rows between unbounded preceding and current row
         ) as first_oi_date
 
-    from days
+    from inputs
 
 ),
 
@@ -196,7 +240,7 @@ volatility as (
 
     select
         *,
-        stddev_samp(log_return_1d) over last_30d * sqrt(365) as realized_vol_30d_raw,
+        stddev_samp(log_return_1d) over last_30d * sqrt({{ var('days_per_year') }}) as realized_vol_30d_raw,
         count(log_return_1d) over last_30d as returns_in_30d
 
     from returns
@@ -204,23 +248,19 @@ volatility as (
 
 ),
 
-signals as (
+conditions as (
 
     select
         *,
-        oi_index is not null and date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }} as oi_history_ok,
-        case
-            when oi_index is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
-            else oi_index >= (1 - {{ oi_tol }}) * oi_high_window
-        end as oi_at_local_high,
-        case
-            when oi_index is null or date_diff('day', first_oi_date, date) + 1 < {{ oi_window }} then null
-            else oi_index >= oi_index_max
-        end as oi_at_all_time_high,
+        -- a high needs oi_local_high_window_days of the series behind it: before that, unknown (null)
+        case when date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }}
+            then oi_index >= (1 - {{ oi_tol }}) * oi_high_window end as oi_at_local_high,
+        case when date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }}
+            then oi_index >= oi_index_max end as oi_at_all_time_high,
         -- the all-time high of the like-for-like series, in USD at today's venue coverage
         oi_usd_total * oi_index_max / nullif(oi_index, 0) as oi_max_to_date,
         funding_hours_above_p90 >= {{ sustained }} as funding_sustained_above_p90,
-        case when closes_in_50d >= 40 then
+        case when closes_in_50d >= {{ var('price_ma_min_closes') }} then
             case when price_close_usd > close_ma_50d then 'above_50d_ma' else 'below_50d_ma' end
         end as price_structure
 
@@ -228,43 +268,7 @@ signals as (
 
 ),
 
-with_liquidations as (
-
-    select
-        signals.*,
-        liq.liq_clusters_dense,
-        liq.oi_grain as liq_cluster_oi_grain,
-        liq.liq_cluster_share_of_oi,
-        liq.liq_cluster_share_p90_trailing,
-        liq.heatmap_usd_within_band,
-        l.liq_long_usd,
-        l.liq_short_usd,
-        l.liq_source,
-        etf.net_flow_usd as etf_net_flow_usd,
-        etf.net_flow_5d_usd as etf_net_flow_5d_usd,
-        -- no reconciled row: before the first ETF day there was no ETF to trade
-        coalesce(etf.status, case when signals.date < cast('{{ var('etf_first_day') }}' as date) then 'no_trading'
-            else 'missing' end) as etf_flow_status,
-        coalesce(x.oi_check_status, 'missing') as oi_check_status,
-        coalesce(x.funding_check_status, 'missing') as funding_check_status,
-        coalesce(x.liquidations_check_status, 'missing') as liq_check_status,
-        eb.exchange_balance_btc,
-        eb.exchange_balance_change_7d,
-        eb.exchange_balance_source,
-        coalesce(eb.status, 'missing') as exchange_balance_status,
-        coalesce(eb.coverage_breaks, '') as exchange_balance_breaks,
-        sc.stablecoin_supply_usd,
-        sc.stablecoin_supply_change_7d
-
-    from signals
-    left join liquidation_clusters as liq on signals.date = liq.date
-    left join liquidations as l on signals.date = l.date
-    left join etf_flows as etf on signals.date = etf.date
-    left join cross_checks as x on signals.date = x.date
-    left join exchange_balance as eb on signals.date = eb.date
-    left join stablecoins as sc on signals.date = sc.date
-
-),
+-- ================================================================ verdict
 
 scored as (
 
@@ -283,7 +287,7 @@ scored as (
             then {{ clamp('funding_hours_above_p90 / ' ~ sustained ~ '.0') }} end as funding_component,
         case when liq_clusters_dense is not null then liq_clusters_dense::int::double end as liq_component
 
-    from with_liquidations
+    from conditions
 
 ),
 
@@ -291,12 +295,54 @@ verdict as (
 
     select
         *,
-        100.0 * (coalesce(oi_component, 0) + coalesce(funding_component, 0) + coalesce(liq_component, 0))
-            / nullif(conditions_evaluated, 0) as leverage_condition_score
+        {{ score }} as leverage_condition_score,
+        case
+            when conditions_met = 3 then 'deleveraging_precondition'
+            when conditions_met >= {{ var('elevated_min_conditions') }}
+                or {{ score }} >= {{ var('elevated_score') }} then 'elevated'
+            when oi_index <= (1 - {{ reset_dd }}) * oi_high_reset_window
+                and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
+            else 'neutral'
+        end as regime,
+        case
+            when oi_at_local_high and funding_sustained_above_p90 and liq_clusters_dense
+                then {{ var('multiplier_all_conditions') }}
+            else {{ var('multiplier_default') }}
+        end as position_size_multiplier,
+        concat_ws(',',
+            case when oi_at_local_high then 'oi_at_local_high' end,
+            case when oi_at_all_time_high then 'oi_at_all_time_high' end,
+            case when oi_index > oi_7d_ago then 'oi_rising_7d' end,
+            case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
+            case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
+            case when liq_clusters_dense then 'liq_clusters_dense' end,
+            case when etf_net_flow_5d_usd < -{{ var('etf_flow_trend_5d_usd') }} then 'etf_outflows_5d' end,
+            case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end,
+            case when exchange_balance_change_7d > {{ var('exchange_balance_trend_7d') }}
+                then 'exchange_balance_rising_7d' end,
+            case when stablecoin_supply_change_7d < -{{ var('stablecoin_trend_7d') }}
+                then 'stablecoin_supply_falling_7d' end
+        ) as confirmations,
+        concat_ws(',',
+            case when oi_at_local_high = false then 'oi_below_local_high' end,
+            case when oi_index < oi_7d_ago then 'oi_falling_7d' end,
+            case when funding_hours_above_p90 = 0 then 'funding_at_or_below_p90' end,
+            case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
+            case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
+            case when etf_net_flow_5d_usd > {{ var('etf_flow_trend_5d_usd') }} then 'etf_inflows_5d' end,
+            case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
+            case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end,
+            case when exchange_balance_change_7d < -{{ var('exchange_balance_trend_7d') }}
+                then 'exchange_balance_falling_7d' end,
+            case when stablecoin_supply_change_7d > {{ var('stablecoin_trend_7d') }}
+                then 'stablecoin_supply_rising_7d' end
+        ) as cancellations
 
     from scored
 
 ),
+
+-- ================================================================ final: names and types
 
 final as (
 
@@ -308,7 +354,8 @@ final as (
         cast(price_close_usd / close_1d_ago - 1 as double) as return_1d,
         cast(price_close_usd / close_7d_ago - 1 as double) as return_7d,
         cast(price_close_usd / close_high_30d - 1 as double) as drawdown_from_30d_high,
-        cast(case when returns_in_30d >= 20 then realized_vol_30d_raw end as double) as realized_vol_30d,
+        cast(case when returns_in_30d >= {{ var('realized_vol_min_returns') }} then realized_vol_30d_raw end as double)
+            as realized_vol_30d,
         cast(spot_volume_usd as double) as spot_volume_usd,
         cast(spot_volume_usd / nullif(spot_volume_median_prev_30d, 0) as double) as spot_volume_vs_30d_median,
         cast(price_structure as varchar) as price_structure,
@@ -327,7 +374,8 @@ final as (
         cast(oi_at_local_high as boolean) as oi_at_local_high,
         cast(oi_at_all_time_high as boolean) as oi_at_all_time_high,
         cast(funding_8h_oi_weighted as double) as funding_8h_oi_weighted,
-        cast(funding_8h_oi_weighted * 1095.0 as double) as funding_apr,
+        -- 8 h periods per year: 24 / 8 x days_per_year
+        cast(funding_8h_oi_weighted * {{ var('days_per_year') * 24 / 8 }} as double) as funding_apr,
         cast(funding_p90_trailing_365d as double) as funding_p90_trailing_365d,
         cast(funding_hours_above_p90 as integer) as funding_hours_above_p90,
         cast(funding_sustained_above_p90 as boolean) as funding_sustained_above_p90,
@@ -359,47 +407,10 @@ final as (
         cast(conditions_met as integer) as conditions_met,
         cast(conditions_evaluated as integer) as conditions_evaluated,
         cast(round(leverage_condition_score, 4) as double) as leverage_condition_score,
-        cast(case
-            when conditions_met = 3 then 'deleveraging_precondition'
-            when conditions_met >= {{ var('elevated_min_conditions') }}
-                or leverage_condition_score >= {{ var('elevated_score') }} then 'elevated'
-            when oi_index <= (1 - {{ reset_dd }}) * oi_high_reset_window
-                and coalesce(funding_hours_above_p90, 0) = 0 then 'reset'
-            else 'neutral'
-        end as varchar) as regime,
-        cast(case
-            when oi_at_local_high and funding_sustained_above_p90 and liq_clusters_dense
-                then {{ var('multiplier_all_conditions') }}
-            else {{ var('multiplier_default') }}
-        end as double) as position_size_multiplier,
-        cast(concat_ws(',',
-            case when oi_at_local_high then 'oi_at_local_high' end,
-            case when oi_at_all_time_high then 'oi_at_all_time_high' end,
-            case when oi_index > oi_7d_ago then 'oi_rising_7d' end,
-            case when funding_hours_above_p90 >= 1 then 'funding_above_p90' end,
-            case when funding_sustained_above_p90 then 'funding_above_p90_{{ sustained }}h' end,
-            case when liq_clusters_dense then 'liq_clusters_dense' end,
-            case when etf_net_flow_5d_usd < -{{ var('etf_flow_trend_5d_usd') }} then 'etf_outflows_5d' end,
-            case when price_structure = 'below_50d_ma' then 'price_below_50d_ma' end,
-            case when exchange_balance_change_7d > {{ var('exchange_balance_trend_7d') }}
-                then 'exchange_balance_rising_7d' end,
-            case when stablecoin_supply_change_7d < -{{ var('stablecoin_trend_7d') }}
-                then 'stablecoin_supply_falling_7d' end
-        ) as varchar) as confirmations,
-        cast(concat_ws(',',
-            case when oi_at_local_high = false then 'oi_below_local_high' end,
-            case when oi_index < oi_7d_ago then 'oi_falling_7d' end,
-            case when funding_hours_above_p90 = 0 then 'funding_at_or_below_p90' end,
-            case when funding_8h_oi_weighted < 0 then 'funding_negative' end,
-            case when liq_clusters_dense = false then 'liq_clusters_sparse' end,
-            case when etf_net_flow_5d_usd > {{ var('etf_flow_trend_5d_usd') }} then 'etf_inflows_5d' end,
-            case when price_structure = 'above_50d_ma' then 'price_above_50d_ma' end,
-            case when spot_volume_usd > spot_volume_median_prev_30d then 'spot_volume_above_30d_median' end,
-            case when exchange_balance_change_7d < -{{ var('exchange_balance_trend_7d') }}
-                then 'exchange_balance_falling_7d' end,
-            case when stablecoin_supply_change_7d > {{ var('stablecoin_trend_7d') }}
-                then 'stablecoin_supply_rising_7d' end
-        ) as varchar) as cancellations,
+        cast(regime as varchar) as regime,
+        cast(position_size_multiplier as double) as position_size_multiplier,
+        cast(confirmations as varchar) as confirmations,
+        cast(cancellations as varchar) as cancellations,
         cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
         cast(coalesce(oi_venues_carried, '') as varchar) as oi_venues_carried,
         cast(coalesce(oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,

@@ -1,33 +1,24 @@
 {#-
-  Per UTC day and venue: the day-end OI the market's total counted (macro venue_day_end_oi, the rule
-  int_derivatives__market_daily sums), where it came from, its share of the day's total, and the venue's
+  Per UTC day and venue: the day-end OI the market's total counted (int_derivatives__venue_day_end_oi, the
+  rows int_derivatives__market_daily sums), where it came from, its share of the day's total, and the venue's
   funding. For BI: OI and funding by venue. POINT IN TIME (a carried value reads earlier days only).
   Rebuilt in full each run up to end_date (a few rows a day), like int_derivatives__market_daily.
 -#}
 with
 
-venue_hourly as (
-
-    select * from {{ ref('int_derivatives__venue_hourly') }}
-    where {{ window_filter('hour', none) }}
-
-),
-
 own_daily as (
 
-    select
-        cast(hour as date) as date,
-        venue,
-        arg_max(oi_usd, hour) filter (where oi_usd is not null) as oi_usd,
-        -- in hour order: a float mean that is the same on every build (parallel sums differ in the last bits)
-        avg(funding_8h order by hour) as funding_8h
-
-    from venue_hourly
-    group by 1, 2
+    select date, venue, funding_8h from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }}
 
 ),
 
-{{ venue_day_end_oi('own_daily') }},
+venue_oi as (
+
+    select * from {{ ref('int_derivatives__venue_day_end_oi') }}
+    where {{ window_filter('date', none) }}
+
+),
 
 market as (
 

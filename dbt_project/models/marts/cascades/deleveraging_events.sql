@@ -32,13 +32,12 @@ with_trailing as (
         *,
         median(liq_long_usd) over prior_days as liq_long_median_trailing,
         count(liq_long_usd) over prior_days as liq_history_days,
-        max(price_close_usd) over day_before as close_before,
-        max(oi_index_like_for_like) over day_before as oi_index_before
+        {{ value_days_ago('price_close_usd', 1) }} as close_before,
+        {{ value_days_ago('oi_index_like_for_like', 1) }} as oi_index_before
 
     from days
     window
-        prior_days as (order by date range between interval {{ lookback }} day preceding and interval 1 day preceding),
-        day_before as (order by date range between interval 1 day preceding and interval 1 day preceding)
+        prior_days as (order by date range between interval {{ lookback }} day preceding and interval 1 day preceding)
 
 ),
 

@@ -21,9 +21,7 @@ days as (
         funding_8h_oi_weighted,
         position_size_multiplier,
         regime,
-        max(position_size_multiplier) over (
-            order by date range between interval 1 day preceding and interval 1 day preceding
-        ) as multiplier_set_yesterday
+        {{ value_days_ago('position_size_multiplier', 1) }} as multiplier_set_yesterday
     from {{ ref('leverage_condition') }}
 
 ),

@@ -9,18 +9,6 @@ source as (
 renamed as (
 
     select
-        symbol,
-        funding_time,
-        funding_rate,
-        payload_sha256
-
-    from source
-
-),
-
-casted as (
-
-    select
         cast(symbol as varchar) as symbol,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
@@ -28,15 +16,10 @@ casted as (
         cast(8 as integer) as funding_interval_hours,
         cast(payload_sha256 as varchar) as payload_sha256
 
-    from renamed
-
-),
-
-deduplicated as (
-
-    select * from casted
+    from source
+    -- a settlement landed twice keeps one copy
     qualify row_number() over (partition by symbol, funding_time order by payload_sha256) = 1
 
 )
 
-select * from deduplicated
+select * from renamed

@@ -1,1 +1,26 @@
-{{ stg_coinalyze_funding('coinalyze__funding') }}
+with
+
+source as (
+
+    select * from {{ source('raw', 'coinalyze__funding') }}
+
+),
+
+renamed as (
+
+    select
+        cast(symbol as varchar) as symbol,
+        cast(venue as varchar) as venue,
+        cast("interval" as varchar) as bar_interval,
+        cast(t as date) as date,
+        -- percent -> fraction, per the venue's own funding interval; the day's close is its last rate
+        cast(close_pct / 100.0 as double) as funding_rate,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by venue, cast(t as date) order by payload_sha256) = 1
+
+)
+
+select * from renamed

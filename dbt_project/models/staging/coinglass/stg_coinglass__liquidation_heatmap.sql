@@ -9,27 +9,10 @@ source as (
 renamed as (
 
     select
-        symbol,
-        model as heatmap_model,
-        "range" as heatmap_range,
-        -- the snapshot taken in the 6 h after day D ends describes D (partition_date, set at landing)
-        partition_date,
-        snapshot_ts,
-        price_usd,
-        liquidation_usd,
-        last_price_usd,
-        payload_sha256
-
-    from source
-
-),
-
-casted as (
-
-    select
         cast(symbol as varchar) as symbol,
-        cast(heatmap_model as varchar) as heatmap_model,
-        cast(heatmap_range as varchar) as heatmap_range,
+        cast(model as varchar) as heatmap_model,
+        cast("range" as varchar) as heatmap_range,
+        -- the snapshot taken in the 6 h after day D ends describes D (partition_date, set at landing)
         cast(partition_date as date) as partition_date,
         cast(snapshot_ts as timestamp) as snapshot_ts,
         cast(price_usd as double) as price_usd,
@@ -37,15 +20,10 @@ casted as (
         cast(last_price_usd as double) as last_price_usd,
         cast(payload_sha256 as varchar) as payload_sha256
 
-    from renamed
-
-),
-
-deduplicated as (
-
-    select * from casted
+    from source
+    -- a snapshot landed twice keeps one copy
     qualify row_number() over (partition by symbol, snapshot_ts, price_usd order by payload_sha256) = 1
 
 )
 
-select * from deduplicated
+select * from renamed

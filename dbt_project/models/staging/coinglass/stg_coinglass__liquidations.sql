@@ -9,38 +9,18 @@ source as (
 renamed as (
 
     select
-        symbol,
-        exchange_list,
-        "interval" as bar_interval,
-        cast("time" as date) as date,
-        long_usd,
-        short_usd,
-        payload_sha256
-
-    from source
-
-),
-
-casted as (
-
-    select
         cast(symbol as varchar) as symbol,
         cast(exchange_list as varchar) as exchange_list,
-        cast(bar_interval as varchar) as bar_interval,
-        cast(date as date) as date,
+        cast("interval" as varchar) as bar_interval,
+        cast("time" as date) as date,
         cast(long_usd as double) as long_usd,
         cast(short_usd as double) as short_usd,
         cast(payload_sha256 as varchar) as payload_sha256
 
-    from renamed
-
-),
-
-deduplicated as (
-
-    select * from casted
-    qualify row_number() over (partition by symbol, date order by payload_sha256) = 1
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by symbol, cast("time" as date) order by payload_sha256) = 1
 
 )
 
-select * from deduplicated
+select * from renamed

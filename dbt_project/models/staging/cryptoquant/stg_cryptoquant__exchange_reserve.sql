@@ -1,1 +1,24 @@
-{{ stg_daily_series('cryptoquant__exchange_reserve', 'date', {'reserve_btc': 'reserve_btc', 'reserve_usd': 'reserve_usd'}) }}
+with
+
+source as (
+
+    select * from {{ source('raw', 'cryptoquant__exchange_reserve') }}
+
+),
+
+renamed as (
+
+    select
+        -- the value stamped at the day's 00:00 UTC describes that UTC day (its end for levels, its sum for flows)
+        cast("date" as date) as date,
+        cast(reserve_btc as double) as reserve_btc,
+        cast(reserve_usd as double) as reserve_usd,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by cast("date" as date) order by payload_sha256) = 1
+
+)
+
+select * from renamed

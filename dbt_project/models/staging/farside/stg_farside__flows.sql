@@ -18,14 +18,9 @@ renamed as (
         cast(payload_sha256 as varchar) as payload_sha256
 
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
+    -- a day landed twice keeps one copy
     qualify row_number() over (partition by date, ticker order by payload_sha256) = 1
 
 )
 
-select * from deduplicated
+select * from renamed

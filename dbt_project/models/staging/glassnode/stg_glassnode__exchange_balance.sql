@@ -1,1 +1,23 @@
-{{ stg_daily_series('glassnode__exchange_balance', 't', {'balance_btc': 'balance_btc'}) }}
+with
+
+source as (
+
+    select * from {{ source('raw', 'glassnode__exchange_balance') }}
+
+),
+
+renamed as (
+
+    select
+        -- the value stamped at the day's 00:00 UTC describes that UTC day (its end for levels, its sum for flows)
+        cast("t" as date) as date,
+        cast(balance_btc as double) as balance_btc,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by cast("t" as date) order by payload_sha256) = 1
+
+)
+
+select * from renamed

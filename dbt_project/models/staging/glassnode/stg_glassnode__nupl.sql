@@ -1,1 +1,23 @@
-{{ stg_daily_series('glassnode__nupl', 't', {'nupl': 'nupl'}) }}
+with
+
+source as (
+
+    select * from {{ source('raw', 'glassnode__nupl') }}
+
+),
+
+renamed as (
+
+    select
+        -- the value stamped at the day's 00:00 UTC describes that UTC day (its end for levels, its sum for flows)
+        cast("t" as date) as date,
+        cast(nupl as double) as nupl,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by cast("t" as date) order by payload_sha256) = 1
+
+)
+
+select * from renamed

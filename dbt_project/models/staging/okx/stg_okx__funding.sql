@@ -9,20 +9,7 @@ source as (
 renamed as (
 
     select
-        inst_id as instrument,
-        funding_time,
-        funding_rate,
-        realized_rate,
-        payload_sha256
-
-    from source
-
-),
-
-casted as (
-
-    select
-        cast(instrument as varchar) as instrument,
+        cast(inst_id as varchar) as instrument,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
         -- OKX BTC-USDT-SWAP settles every 8 h
@@ -30,15 +17,10 @@ casted as (
         cast(realized_rate as double) as realized_rate,
         cast(payload_sha256 as varchar) as payload_sha256
 
-    from renamed
-
-),
-
-deduplicated as (
-
-    select * from casted
-    qualify row_number() over (partition by instrument, funding_time order by payload_sha256) = 1
+    from source
+    -- a settlement landed twice keeps one copy
+    qualify row_number() over (partition by inst_id, funding_time order by payload_sha256) = 1
 
 )
 
-select * from deduplicated
+select * from renamed

@@ -1,7 +1,26 @@
-{#- SoSoValue's daily totals are a daily series (one row per US trading day, USD): the shared staging. -#}
-{{ stg_daily_series('sosovalue__flows', 'date', {
-    'net_inflow_usd': 'total_net_inflow_usd',
-    'value_traded_usd': 'total_value_traded_usd',
-    'net_assets_usd': 'total_net_assets_usd',
-    'cum_net_inflow_usd': 'cum_net_inflow_usd',
-}) }}
+with
+
+source as (
+
+    select * from {{ source('raw', 'sosovalue__flows') }}
+
+),
+
+renamed as (
+
+    select
+        -- the value stamped at the day's 00:00 UTC describes that UTC day (its end for levels, its sum for flows)
+        cast("date" as date) as date,
+        cast(total_net_inflow_usd as double) as net_inflow_usd,
+        cast(total_value_traded_usd as double) as value_traded_usd,
+        cast(total_net_assets_usd as double) as net_assets_usd,
+        cast(cum_net_inflow_usd as double) as cum_net_inflow_usd,
+        cast(payload_sha256 as varchar) as payload_sha256
+
+    from source
+    -- a day landed twice keeps one copy
+    qualify row_number() over (partition by cast("date" as date) order by payload_sha256) = 1
+
+)
+
+select * from renamed

@@ -1,14 +1,21 @@
 {#-
-  venue_day_end_oi(own): the CTEs cme_oi, aggregator_oi, crypto_oi_observed, crypto_oi_filled and venue_oi,
-  the day-end OI of each venue as the market's total OI counts it. The one owner of that rule, read by
-  int_derivatives__market_daily (the sums, the like-for-like index) and the mart venue_daily (per venue).
-  own: the name of a CTE (date, venue, oi_usd) of each crypto venue's own day-end OI, one row per day and
-  venue with any hourly row (oi_usd null on a day it served funding only: its days make the spine); the
-  other inputs (Coinalyze's per-venue OI, CME's report in force) are read here, over the run window's end.
-  venue_oi: (date, venue, oi_usd, is_carried, is_cme, from_aggregator), point in time (earlier days only).
-  Called inside a WITH list after `own`; it ends without a trailing comma.
+  Per UTC day and venue, the day-end OI as the market's total OI counts it: a crypto venue's own API's value
+  (int_derivatives__venue_daily), else the aggregator's per-venue series (Coinalyze), else its last observed
+  value carried up to oi_carry_forward_days days (a venue never seen before is not invented); CME's report in
+  force. The one owner of that rule: int_derivatives__market_daily sums it (the totals, the like-for-like
+  index) and the mart venue_daily shows it per venue. POINT IN TIME (a carried value reads earlier days only).
+  Small (a few rows a day): rebuilt in full each run up to end_date.
 -#}
-{% macro venue_day_end_oi(own) -%}
+with
+
+-- the spine: every (date, venue) the venue's own API served anything for (OI null on a funding-only day)
+own as (
+
+    select date, venue, oi_usd from {{ ref('int_derivatives__venue_daily') }}
+    where {{ window_filter('date', none) }}
+
+),
+
 cme_oi as (
 
     select * from {{ ref('int_derivatives__cme_daily') }}
@@ -32,7 +39,7 @@ crypto_oi_observed as (
         coalesce(o.oi_usd, a.oi_usd) as oi_usd,
         o.oi_usd is null as from_aggregator
 
-    from (select * from {{ own }} where oi_usd is not null) as o
+    from (select * from own where oi_usd is not null) as o
     full outer join aggregator_oi as a on a.date = o.date and a.venue = o.venue
 
 ),
@@ -49,7 +56,7 @@ crypto_oi_filled as (
         last_value(o.date ignore nulls) over carry as observed_date,
         last_value(o.from_aggregator ignore nulls) over carry as from_aggregator
 
-    from (select distinct date from {{ own }} union select distinct date from crypto_oi_observed) as d
+    from (select distinct date from own union select distinct date from crypto_oi_observed) as d
     cross join (select distinct venue from crypto_oi_observed) as v
     left join crypto_oi_observed as o on o.date = d.date and o.venue = v.venue
     window carry as (partition by v.venue order by d.date rows between unbounded preceding and current row)
@@ -66,5 +73,20 @@ venue_oi as (
     union all
     select date, 'cme', oi_usd_cme, false, true, false from cme_oi where oi_usd_cme is not null
 
+),
+
+final as (
+
+    select
+        cast(date as date) as date,
+        cast(venue as varchar) as venue,
+        cast(oi_usd as double) as oi_usd,
+        cast(is_carried as boolean) as is_carried,
+        cast(is_cme as boolean) as is_cme,
+        cast(from_aggregator as boolean) as from_aggregator
+
+    from venue_oi
+
 )
-{%- endmacro %}
+
+select * from final

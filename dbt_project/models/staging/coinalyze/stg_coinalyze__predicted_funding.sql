@@ -1,1 +1,0 @@
-{{ stg_coinalyze_funding('coinalyze__predicted_funding') }}
