@@ -57,7 +57,7 @@ def validate(
     failed += [_on_days(v.failed, v.rows, days) for v in verdicts]
     if spec.on_days and all(c in df.columns for c in config.needs()):
         # what the row bounds reject is reported by them; the history-relative rules judge the rest
-        rejected = _rejected_by_bounds(df, spec, verdicts, inside)
+        rejected = rejected_by_bounds(df, spec, verdicts, inside)
         daily = daily_frame(without(df, config, rejected), config, reference_bands(spec.on_days))
         if window is not None:
             daily = daily[in_window(daily[DAY], window)].reset_index(drop=True)
@@ -73,7 +73,7 @@ def _bounds_verdict(f: FailedExpectation, series: dict[str, str]) -> bool:
     return f.type == _BETWEEN and f.column in series and not f.kwargs.get("row_condition")
 
 
-def _rejected_by_bounds(df: "pd.DataFrame", spec: Suite, verdicts: list[runtime.Verdict],
+def rejected_by_bounds(df: "pd.DataFrame", spec: Suite, verdicts: list[runtime.Verdict],
                         inside) -> dict[str, object]:
     """Value column -> the rows of ``df`` (a boolean array) its own unconditional row bounds rejected: GE's
     verdicts on the window's rows, and, for the history before the window (which the row rules do not report

@@ -254,6 +254,9 @@ def test_corrupted_klines_fail():
     assert f[("expect_column_pair_values_a_to_be_greater_than_b", "high,low")].unexpected_count == 1
     assert f[("expect_column_values_to_be_unique", "open_time")].unexpected_count == 2
     assert f[("expect_column_values_to_be_between", "close")].unexpected_count == 1
+    # the days are GE's own unexpected rows, for every kind of row rule (a pair rule's too)
+    assert f[("expect_column_pair_values_a_to_be_greater_than_b", "high,low")].days == ["2024-03-01"]
+    assert f[("expect_column_values_to_be_unique", "open_time")].days == ["2024-03-01"]
 
 
 def test_corrupted_mart_fails_on_multiplier_and_regime():
@@ -268,6 +271,31 @@ def test_corrupted_mart_fails_on_multiplier_and_regime():
     assert f[("expect_column_values_to_be_between", "position_size_multiplier")].unexpected_count == 2
     assert f[("expect_column_values_to_be_in_set", "regime")].sample_values == ["panic"]
     assert f[("expect_column_values_to_be_unique", "date")].unexpected_count == 2
+
+
+def test_a_conditional_rules_failing_rows_are_mapped_to_their_days():
+    df = mart_frame().iloc[::-1]  # any index order: GE's unexpected rows are positions of the frame it was handed
+    df.loc[7, "leverage_condition_score"] = None  # conditions were evaluated that day: a score is due
+    df.loc[8, "conditions_evaluated"], df.loc[8, "leverage_condition_score"] = 0, None  # nothing evaluated: none due
+    f = gates.validate(df, "leverage_condition").failures_by_expectation()
+    null_score = f[("expect_column_values_to_not_be_null", "leverage_condition_score")]
+    assert null_score.kwargs["row_condition"] and null_score.unexpected_count == 1
+    assert null_score.days == ["2024-03-08"]
+
+
+def test_rows_outside_a_series_bounds_are_blanked_in_the_history_too():
+    """The history before a window is not reported on, yet a row its own bounds reject (GE's verdict on the
+    history) is no value for the trailing median."""
+    from orchestration.gates import suites
+    from orchestration.gates.validate import rejected_by_bounds
+
+    ts = pd.date_range("2024-01-10", periods=24 * 10, freq="1h")
+    df = pd.DataFrame({"partition_date": ts.normalize(), "symbol": "BTCUSDT", "ts": ts, "interval": "1h",
+                       "oi_btc": 63_000.0, "payload_sha256": SHA})
+    df.loc[5, "oi_btc"] = -1.0
+    inside = gates.in_window(df["partition_date"], (date(2024, 1, 19), date(2024, 1, 20))).to_numpy()
+    rejected = rejected_by_bounds(df, suites.suite("raw_bybit__open_interest"), [], inside)
+    assert np.flatnonzero(rejected["oi_btc"]).tolist() == [5]
 
 
 def test_mart_tolerates_null_trailing_p90_and_extra_columns():
