@@ -43,7 +43,7 @@ def validate(
         rows = df[inside]
     day_column = config.day_column if config else next(
         (c for c in ("partition_date", "date") if c in df.columns), None)
-    days = days_of(rows[day_column]).to_numpy() if day_column in rows.columns else None
+    days = rows[day_column] if day_column in rows.columns else None  # read only where a rule failed
 
     evaluated, failed = 0, []
     structure = structure_of(suite_name)
@@ -97,11 +97,12 @@ def rejected_by_bounds(df: "pd.DataFrame", spec: Suite, verdicts: list[runtime.V
     return rejected
 
 
-def _on_days(f: FailedExpectation, positions: list[int], days) -> FailedExpectation:
-    """A row rule's failure with the days of the rows its judge rejected and, where it has one, a rule in words."""
+def _on_days(f: FailedExpectation, positions: list[int], days: "pd.Series | None") -> FailedExpectation:
+    """A row rule's failure with the days of the rows its judge rejected (``positions`` in ``days``, the rows'
+    day column) and, where it has one, a rule in words."""
     if f.error or not positions or days is None:
         return f
-    on = sorted({d.date().isoformat() for d in _timestamps(days[positions]) if d is not None})
+    on = sorted({d.date().isoformat() for d in days_of(days.iloc[positions]).dropna()})
     return replace(f, days=on, rule=row_rule(f.type, f.column, f.kwargs, on, len(positions), f.sample_values))
 
 
@@ -111,9 +112,3 @@ def _in_words(f: FailedExpectation, bad: "pd.DataFrame", spec: Suite) -> FailedE
         return f
     return replace(f, days=sorted({d.date().isoformat() for d in bad[DAY]}),
                    rule=daily_rule(f.column, f.kwargs, bad, spec.plausibility))
-
-
-def _timestamps(values) -> list:
-    import pandas as pd
-
-    return [None if pd.isna(v) else pd.Timestamp(v) for v in values]
