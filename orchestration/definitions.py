@@ -21,16 +21,12 @@ from orchestration.assets.landing import landing_asset, raw_asset_key
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
 from orchestration.assets.report import published_report
 from orchestration.config import ConfigError, settings
-from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
-                                  dydx, farside, glassnode, okx, sosovalue)
+from orchestration.feeds.registry import datasets
 from orchestration.partitions import MONTHLY, SCHEDULE_DAYS, range_tags, scheduled_window
 from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
 
-# connector modules; each exposes DATASETS
-FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze, farside, sosovalue, glassnode, cryptoquant,
-         coinmetrics, defillama)
 LAND_JOB = "land_feeds"
 MARTS_JOB = "build_marts"
 RAW_GROUP = "raw"
@@ -39,10 +35,6 @@ RAW_GROUP = "raw"
 def _env(name: str, default: str):
     """An EnvVar where the variable is set (resolved at run time, shown as such in the UI), else the default."""
     return dg.EnvVar(name) if os.environ.get(name) else default
-
-
-def datasets():
-    return [dataset for feed in FEEDS for dataset in feed.DATASETS.values()]
 
 
 def daily_refresh(land_job) -> dg.ScheduleDefinition:

@@ -65,6 +65,8 @@ class Dataset(ABC):
     name: str
     #: typed raw-table columns (name -> DuckDB type), excluding partition_date and payload_sha256
     columns: Mapping[str, str]
+    #: the columns the provider may leave empty; every other column is required (the raw gate blocks a null)
+    nullable: frozenset[str] = frozenset()
     #: the column whose UTC date is the row's partition
     time_column: str
     #: file extension for stored payloads

@@ -52,6 +52,7 @@ class Funding(BinanceDataset):
     time_column = "funding_time"
     columns = {"symbol": "VARCHAR", "funding_time": "TIMESTAMP", "funding_rate": "DOUBLE",
                "mark_price": "DOUBLE"}
+    nullable = frozenset({"mark_price"})
     limit = 1000
 
     def _request(self, start_ms: int, window: Window) -> HttpRequest:
@@ -255,6 +256,7 @@ class SpotKlines(BinanceDataset):
                "open": "DOUBLE", "high": "DOUBLE", "low": "DOUBLE", "close": "DOUBLE", "volume": "DOUBLE",
                "quote_volume": "DOUBLE", "trades": "BIGINT", "taker_buy_base": "DOUBLE",
                "taker_buy_quote": "DOUBLE"}
+    nullable = frozenset({"quote_volume", "trades", "taker_buy_base", "taker_buy_quote"})
     limit = 1000
     interval = "1h"
     _fields = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",

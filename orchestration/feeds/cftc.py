@@ -72,6 +72,7 @@ class CmeOpenInterest(Dataset):
     columns = {"report_date": "TIMESTAMP", "contract_market_code": "VARCHAR", "market_name": "VARCHAR",
                "open_interest_contracts": "DOUBLE", "contract_size_btc": "DOUBLE",
                "lev_money_long_contracts": "DOUBLE", "lev_money_short_contracts": "DOUBLE"}
+    nullable = frozenset({"market_name", "lev_money_long_contracts", "lev_money_short_contracts"})
     limit = 1000
 
     def servable(self, day: date, now: datetime) -> bool:

@@ -198,6 +198,7 @@ class OpenInterestAggregated(OhlcHistory):
     unit = "usd"
     columns = {"symbol": "VARCHAR", "time": "TIMESTAMP", "interval": "VARCHAR", "open_usd": "DOUBLE",
                "high_usd": "DOUBLE", "low_usd": "DOUBLE", "close_usd": "DOUBLE"}
+    nullable = frozenset({"open_usd", "high_usd", "low_usd"})
 
 
 class FundingOiWeighted(OhlcHistory):
@@ -209,6 +210,7 @@ class FundingOiWeighted(OhlcHistory):
     unit = "pct"
     columns = {"symbol": "VARCHAR", "time": "TIMESTAMP", "interval": "VARCHAR", "open_pct": "DOUBLE",
                "high_pct": "DOUBLE", "low_pct": "DOUBLE", "close_pct": "DOUBLE"}
+    nullable = frozenset({"open_pct", "high_pct", "low_pct"})
 
 
 class Liquidations(History):

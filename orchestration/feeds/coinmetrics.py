@@ -53,6 +53,7 @@ class AssetMetrics(DailySeries):
     first_day = FIRST_DAY
     columns = {"asset": "VARCHAR", "time": "TIMESTAMP", "frequency": "VARCHAR",
                **{column: "DOUBLE" for column in METRICS.values()}}
+    nullable = frozenset({"supply_exchanges_btc", "flow_in_exchanges_btc", "flow_out_exchanges_btc"})
 
     def __init__(self, page_size: int = PAGE_SIZE):
         self.page_size = page_size

@@ -76,6 +76,10 @@ class CryptoquantMetric(DailySeries):
         return {"exchange": "VARCHAR", "date": "TIMESTAMP", "interval": "VARCHAR",
                 **{column: "DOUBLE" for column, _ in self.values.values()}}
 
+    @property
+    def nullable(self) -> frozenset[str]:
+        return frozenset(column for column, required in self.values.values() if not required)
+
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         return [HttpRequest("GET", f"{API}/{self.path}", {
             "exchange": EXCHANGE, "window": WINDOW, "from": f"{span.start:%Y%m%d}", "to": f"{span.end:%Y%m%d}",

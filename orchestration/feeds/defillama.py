@@ -39,6 +39,7 @@ class StablecoinSupply(DailySeries):
     time_column = "date"
     first_day = FIRST_DAY
     columns = {"peg": "VARCHAR", "date": "TIMESTAMP", "circulating_usd": "DOUBLE", "circulating": "DOUBLE"}
+    nullable = frozenset({"circulating"})
 
     def requests(self, window: Window, now: datetime) -> list[HttpRequest]:
         return [HttpRequest("GET", URL)] if self.servable_days(window, now) else []

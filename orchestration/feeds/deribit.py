@@ -75,6 +75,7 @@ class Funding(DeribitDataset):
     time_column = "ts"
     columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "interest_1h": "DOUBLE", "interest_8h": "DOUBLE",
                "index_price": "DOUBLE", "prev_index_price": "DOUBLE"}
+    nullable = frozenset({"interest_8h", "index_price", "prev_index_price"})
 
     def servable(self, day: date, now: datetime) -> bool:
         return FUNDING_FIRST_DAY <= day <= utc_today(now)
@@ -130,6 +131,7 @@ class OpenInterest(DeribitDataset):
     name = "open_interest"
     time_column = "ts"
     columns = {"instrument_name": "VARCHAR", "ts": "TIMESTAMP", "oi_usd": "DOUBLE", "mark_price": "DOUBLE"}
+    nullable = frozenset({"mark_price"})
 
     def servable(self, day: date, now: datetime) -> bool:
         return just_ended(day, now, SNAPSHOT_GRACE)

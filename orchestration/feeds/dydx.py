@@ -78,6 +78,7 @@ class Funding(DydxDataset):
     list_key = "historicalFunding"
     columns = {"ticker": "VARCHAR", "effective_at": "TIMESTAMP", "rate": "DOUBLE", "price": "DOUBLE",
                "effective_at_height": "BIGINT"}
+    nullable = frozenset({"price", "effective_at_height"})
 
     def _request(self, before_or_at_ms: int) -> HttpRequest:
         return HttpRequest("GET", f"{API}/historicalFunding/{TICKER}",
@@ -117,6 +118,7 @@ class OpenInterest(DydxDataset):
     list_key = "candles"
     columns = {"ticker": "VARCHAR", "started_at": "TIMESTAMP", "starting_open_interest": "DOUBLE",
                "close": "DOUBLE", "usd_volume": "DOUBLE"}
+    nullable = frozenset({"close", "usd_volume"})
     resolution = "1HOUR"
 
     def _request(self, from_ms: int, to_ms_: int) -> HttpRequest:

@@ -179,6 +179,7 @@ class Flows(Dataset):
     rows_every_day = False  # weekends and US market holidays have no flows
     columns = {"date": "DATE", "ticker": "VARCHAR", "flow_usd_m": "DOUBLE", "total_usd_m": "DOUBLE",
                "tickers_sum_usd_m": "DOUBLE"}
+    nullable = frozenset({"total_usd_m"})
 
     def servable(self, day: date, now: datetime) -> bool:
         today = utc_today(now)

@@ -75,6 +75,7 @@ class Funding(OkxDataset):
     time_column = "funding_time"
     columns = {"inst_id": "VARCHAR", "funding_time": "TIMESTAMP", "funding_rate": "DOUBLE",
                "realized_rate": "DOUBLE"}
+    nullable = frozenset({"realized_rate"})
     limit = 400
 
     def servable(self, day: date, now: datetime) -> bool:

@@ -62,6 +62,7 @@ class Flows(Dataset):
     time_column = "date"
     rows_every_day = False  # weekends and US market holidays have no row
     columns = {"date": "DATE", **{column: "DOUBLE" for column in VALUES.values()}}
+    nullable = frozenset({"total_value_traded_usd", "total_net_assets_usd", "cum_net_inflow_usd"})
 
     def servable(self, day: date, now: datetime) -> bool:
         today = utc_today(now)

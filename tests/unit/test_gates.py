@@ -145,7 +145,7 @@ def test_every_suite_file_loads_as_a_ge_suite():
     for name in gates.suite_names():
         suite = gates.load_suite(name)
         assert suite.name == name
-        assert len(suite.expectations) >= 5
+        assert len(suite.expectations) >= 1  # value rules only: structure is not restated (next test)
         # stored in GE's own format: what to_json_dict() writes (ids aside)
         stored = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
         dumped = suite.to_json_dict()
@@ -153,6 +153,17 @@ def test_every_suite_file_loads_as_a_ge_suite():
             (e["type"], e["kwargs"]) for e in dumped["expectations"]
         ]
         assert all(e["type"].startswith("expect_") and "meta" in e for e in stored["expectations"])
+
+
+def test_suites_hold_no_structure_its_owner_declares():
+    """Raw columns and nulls come from the datasets (``gates.structure``), dbt tables' from their contracts and
+    not_null tests: a suite restating them would be a second owner."""
+    for name in gates.suite_names():
+        for e in gates.load_suite_dict(name)["expectations"]:
+            assert e["type"] != "expect_column_to_exist", name
+            if gates.structure_of(name) is not None:
+                assert not (e["type"] == "expect_column_values_to_not_be_null" and set(e["kwargs"]) == {"column"}), \
+                    (name, e["kwargs"])
 
 
 def test_suite_names_are_checked():
@@ -167,16 +178,18 @@ def test_a_good_frame_passes(suite):
     report = gates.validate(GOOD[suite](), suite)
     assert report.success, report.to_metadata()["failed_expectations"]
     assert report.failed == []
-    assert report.evaluated == len(gates.load_suite_dict(suite)["expectations"])
+    structure = gates.structure_of(suite)
+    structural = len(structure.columns) + len(structure.required) if structure else 0
+    assert report.evaluated == len(gates.load_suite_dict(suite)["expectations"]) + structural
     meta = report.to_metadata()
     assert meta["success"] is True and meta["expectations_failed"] == 0
 
 
 def test_the_ge_context_is_built_once_per_process():
     gates.validate(funding_frame(), "raw_binance__funding")
-    first = gates._ge()
+    first = gates.runtime.context()
     gates.validate(oi_frame(), "raw_binance__open_interest")
-    assert gates._ge() is first
+    assert gates.runtime.context() is first
 
 
 # ------------------------------------------------------------------------------------------ corrupted
@@ -241,6 +254,9 @@ def test_corrupted_klines_fail():
     assert f[("expect_column_pair_values_a_to_be_greater_than_b", "high,low")].unexpected_count == 1
     assert f[("expect_column_values_to_be_unique", "open_time")].unexpected_count == 2
     assert f[("expect_column_values_to_be_between", "close")].unexpected_count == 1
+    # the days are GE's own unexpected rows, for every kind of row rule (a pair rule's too)
+    assert f[("expect_column_pair_values_a_to_be_greater_than_b", "high,low")].days == ["2024-03-01"]
+    assert f[("expect_column_values_to_be_unique", "open_time")].days == ["2024-03-01"]
 
 
 def test_corrupted_mart_fails_on_multiplier_and_regime():
@@ -257,6 +273,31 @@ def test_corrupted_mart_fails_on_multiplier_and_regime():
     assert f[("expect_column_values_to_be_unique", "date")].unexpected_count == 2
 
 
+def test_a_conditional_rules_failing_rows_are_mapped_to_their_days():
+    df = mart_frame().iloc[::-1]  # any index order: GE's unexpected rows are positions of the frame it was handed
+    df.loc[7, "leverage_condition_score"] = None  # conditions were evaluated that day: a score is due
+    df.loc[8, "conditions_evaluated"], df.loc[8, "leverage_condition_score"] = 0, None  # nothing evaluated: none due
+    f = gates.validate(df, "leverage_condition").failures_by_expectation()
+    null_score = f[("expect_column_values_to_not_be_null", "leverage_condition_score")]
+    assert null_score.kwargs["row_condition"] and null_score.unexpected_count == 1
+    assert null_score.days == ["2024-03-08"]
+
+
+def test_rows_outside_a_series_bounds_are_blanked_in_the_history_too():
+    """The history before a window is not reported on, yet a row its own bounds reject (GE's verdict on the
+    history) is no value for the trailing median."""
+    from orchestration.gates import suites
+    from orchestration.gates.validate import rejected_by_bounds
+
+    ts = pd.date_range("2024-01-10", periods=24 * 10, freq="1h")
+    df = pd.DataFrame({"partition_date": ts.normalize(), "symbol": "BTCUSDT", "ts": ts, "interval": "1h",
+                       "oi_btc": 63_000.0, "payload_sha256": SHA})
+    df.loc[5, "oi_btc"] = -1.0
+    inside = gates.in_window(df["partition_date"], (date(2024, 1, 19), date(2024, 1, 20))).to_numpy()
+    rejected = rejected_by_bounds(df, suites.suite("raw_bybit__open_interest"), [], inside)
+    assert np.flatnonzero(rejected["oi_btc"]).tolist() == [5]
+
+
 def test_mart_tolerates_null_trailing_p90_and_extra_columns():
     df = mart_frame()
     df["funding_p90_trailing_365d"] = None
@@ -269,7 +310,7 @@ def test_a_missing_column_fails_with_an_explanation():
     f = report.failures_by_expectation()
     assert not report.success
     assert ("expect_column_to_exist", "funding_rate") in f
-    assert "does not exist" in (f[("expect_column_values_to_not_be_null", "funding_rate")].error or "")
+    assert "does not exist" in (f[("expect_column_values_to_be_between", "funding_rate")].error or "")  # said by GE too
     assert report.to_metadata()["failed[0] " + report.failed[0].type + "(funding_rate)"]
 
 

@@ -26,14 +26,18 @@ WINDOW = Window(date(2025, 9, 10), date(2025, 9, 20))
 
 
 @pytest.mark.parametrize("suite", DATASETS)
-def test_suite_is_named_after_its_file_and_covers_the_raw_table(suite):
+def test_suite_is_named_after_its_file_and_its_structure_is_the_datasets(suite):
     stored = json.loads(gates.suite_path(suite).read_text())
     assert stored["name"] == suite == raw_table(DATASETS[suite]).replace(".", "_")
     loaded = gates.load_suite(suite)
     assert [(e["type"], e["kwargs"]) for e in stored["expectations"]] == [
         (e["type"], e["kwargs"]) for e in loaded.to_json_dict()["expectations"]]
-    exists = {e["kwargs"]["column"] for e in stored["expectations"] if e["type"] == "expect_column_to_exist"}
-    assert exists == set(raw_columns(DATASETS[suite]))
+    structure = gates.structure_of(suite)  # the raw table's columns and nulls: the dataset's, not the suite's
+    assert list(structure.columns) == list(raw_columns(DATASETS[suite]))
+    assert set(structure.required) == set(structure.columns) - set(DATASETS[suite].nullable)
+    assert {"partition_date", "payload_sha256"} <= set(structure.required)
+    read = {e["kwargs"].get("column") for e in stored["expectations"]} - {None}
+    assert {c for c in read if not gates.is_derived(c)} <= set(structure.columns)  # rules on columns it has
     assert any(e["type"] == "expect_table_row_count_to_be_between" for e in stored["expectations"])
 
 
