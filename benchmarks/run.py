@@ -1,15 +1,17 @@
-"""``make bench``: what a person waits for, measured the way they run it, against the framework's floor.
+"""``make bench``: what a person waits for, measured the way they run it, against start-up.
 
 Each figure is a fresh process (``python -m orchestration.cli run ...``, as ``make run`` starts it), timed
 wall-clock, with the peak resident memory of its whole process tree (Python and dbt) sampled from /proc:
 
-- floor: importing the definitions, a full ``dbt parse``, a ``dbt build`` on empty raw tables;
+- start-up: importing the definitions plus a full ``dbt parse`` (what every run pays before it does anything;
+  the ratios below are to it, because absolute times on shared machines vary 1.5-2x from day to day); a
+  ``dbt build`` on empty raw tables is shown beside it (the cost of the graph itself, with no data);
 - full history into a fresh warehouse (every feed), its re-run (nothing changed), the daily refresh on it;
 - the same on a warehouse holding only 60 days: the full/60-day and daily(6 y)/daily(60 d) ratios show
   whether cost grows with history;
 - reading the latest 90 days from the published snapshot, read-only, as a BI tool does.
 
-Speed is measured here, never asserted in tests. Prints every figure with its ratio to the floor and its
+Speed is measured here, never asserted in tests. Prints every figure with its ratio to start-up and its
 goal, and writes them to ``warehouse/bench.json``.
 """
 from __future__ import annotations
@@ -29,15 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"  # recorded mode's default folder; its figure is skipped without it
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
-#: figure -> (goal, how it compares); seconds unless named otherwise
+#: figure -> its goal (an upper bound): timings as multiples of start-up (``x``), memory in MiB, the rest as is
 GOALS = {
-    "full_history_s": (60.0, "<="),
-    "full_history_peak_rss_mb": (1536.0, "<="),
-    "daily_refresh_s": (20.0, "<="),
-    "daily_6y_over_60d": (1.2, "<="),
-    "rerun_over_daily": (1.0, "<="),
-    "full_over_60d": (3.0, "<="),
-    "read_90_days_ms": (50.0, "<="),
+    "full_history_s": (6.0, "x"),
+    "daily_refresh_s": (2.5, "x"),
+    "full_history_peak_rss_mb": (1536.0, "MiB"),
+    "peak_rss_mb": (1536.0, "MiB"),
+    "daily_6y_over_60d": (1.2, ""),
+    "rerun_over_daily": (1.0, ""),
+    "full_over_60d": (3.0, ""),
+    "read_90_days_ms": (50.0, "ms"),
 }
 
 
@@ -130,6 +133,15 @@ def dbt_costs(target_root: Path, top: int = 8) -> dict:
             "costliest": {node["unique_id"].split(".", 2)[-1]: round(node["execution_time"], 2) for node in costliest}}
 
 
+def print_dbt_costs(target_root: Path) -> dict:
+    costs = dbt_costs(target_root)
+    for kind, seconds in costs.get("seconds_by_kind", {}).items():
+        print(f"    dbt {kind + 's':<30} {seconds:7.1f} s (summed over threads)")
+    for node, seconds in costs.get("costliest", {}).items():
+        print(f"      {node[:60]:<60} {seconds:5.2f} s")
+    return costs
+
+
 def main() -> int:
     import warnings
 
@@ -156,7 +168,7 @@ def main() -> int:
                   + ("" if result["exit"] == 0 else f"   EXIT {result['exit']} (see {log})"), flush=True)
             return result
 
-        print("floor:", flush=True)
+        print("start-up:", flush=True)
         imports = step("import the definitions", measure(
             [sys.executable, "-c", "import orchestration.definitions"], base, log))
         db = tmp_path / "empty.duckdb"
@@ -167,16 +179,13 @@ def main() -> int:
         parse = step("dbt parse (full)", measure([*dbt, "parse", "--no-partial-parse", *where],
                                                  base | {"LC_DUCKDB_PATH": str(db)}, log))
         empty = step("dbt build, no data", measure([*dbt, "build", *where], base | {"LC_DUCKDB_PATH": str(db)}, log))
-        floor = imports["s"] + parse["s"] + empty["s"]
+        startup = imports["s"] + parse["s"]
         print("six years of history:", flush=True)
         full = step("full history, fresh warehouse", measure(_cli(), env("six_years"), log))
-        costs = dbt_costs(Path(DBT_PROJECT.project_dir) / "target")
-        for kind, seconds in costs.get("seconds_by_kind", {}).items():
-            print(f"    dbt {kind + 's':<30} {seconds:7.1f} s (summed over threads)")
-        for node, seconds in costs.get("costliest", {}).items():
-            print(f"      {node[:60]:<60} {seconds:5.2f} s")
+        costs = print_dbt_costs(Path(DBT_PROJECT.project_dir) / "target")
         rerun = step("re-run of the complete window", measure(_cli(), env("six_years"), log))
         daily_6y = step("daily refresh (8 days)", measure(_cli(*daily), env("six_years"), log))
+        daily_costs = print_dbt_costs(Path(DBT_PROJECT.project_dir) / "target")
         read_ms = read_latest_days_ms(tmp_path / "six_years" / "published" / "marts.duckdb")
         print(f"  {'read latest 90 days (published)':<34} {read_ms:7.1f} ms", flush=True)
         print("sixty days of history:", flush=True)
@@ -189,7 +198,7 @@ def main() -> int:
         failed = [r for r in (imports, parse, full, rerun, daily_6y, first_60, daily_60, real) if r["exit"] != 0]
 
     report |= {
-        "floor_s": round(floor, 2), "import_definitions_s": imports["s"], "dbt_parse_s": parse["s"],
+        "startup_s": round(startup, 2), "import_definitions_s": imports["s"], "dbt_parse_s": parse["s"],
         "dbt_build_empty_s": empty["s"],
         "full_history_s": full["s"], "full_history_peak_rss_mb": full["peak_rss_mb"],
         "recorded_full_span_s": real["s"], "recorded_full_span_peak_rss_mb": real["peak_rss_mb"],
@@ -199,17 +208,21 @@ def main() -> int:
         "rerun_over_daily": round(rerun["s"] / daily_6y["s"], 2),
         "full_over_60d": round(full["s"] / first_60["s"], 2),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in (full, rerun, daily_6y, first_60, daily_60)),
-        "dbt_full_history": costs,
+        "dbt_full_history": costs, "dbt_daily_refresh": daily_costs,
     }
-    print("\nfigure                          value      x floor   goal")
-    for key in ("floor_s", "full_history_s", "full_history_peak_rss_mb", "rerun_complete_window_s",
+    print("\nfigure                          value   x start-up   goal")
+    for key in ("startup_s", "dbt_build_empty_s", "full_history_s", "full_history_peak_rss_mb", "rerun_complete_window_s",
                 "daily_refresh_s", "daily_refresh_60d_s", "sixty_days_s", "daily_6y_over_60d", "rerun_over_daily",
-                "full_over_60d", "read_90_days_ms", "recorded_full_span_s", "recorded_full_span_peak_rss_mb"):
+                "full_over_60d", "read_90_days_ms", "recorded_full_span_s", "recorded_full_span_peak_rss_mb", "peak_rss_mb"):
         value = report[key]
-        ratio = f"{value / floor:8.2f}" if key.endswith("_s") else " " * 8
-        goal, op = GOALS.get(key, (None, None))
-        verdict = "" if goal is None else f"{op} {goal:g}  {'met' if value <= goal else 'MISSED'}"
-        print(f"  {key:<28} {value:9.2f} {ratio}   {verdict}")
+        ratio = value / startup if key.endswith("_s") else None
+        goal, unit = GOALS.get(key, (None, None))
+        compared = ratio if unit == "x" else value
+        verdict = "" if goal is None else f"<= {goal:g}{' ' + unit if unit else ''}  " \
+                                          f"{'met' if compared <= goal else 'MISSED'}"
+        print(f"  {key:<28} {value:9.2f} {'' if ratio is None else f'{ratio:8.2f}':>8}   {verdict}")
+    report["x_startup"] = {key: round(report[key] / startup, 2) for key in report
+                           if key.endswith("_s") and isinstance(report[key], float) and key != "startup_s"}
     out = ROOT / "warehouse" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -14,16 +14,15 @@ from datetime import timedelta, timezone
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.checks import gate_check
+from orchestration.assets.checks import Gate, gates_check
 from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executable
 from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshness, mart_freshness_sensor
-from orchestration.assets.landing import landing_asset, raw_asset_key
+from orchestration.assets.landing import landing_asset, raw_gate
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
 from orchestration.assets.report import published_report
 from orchestration.config import ConfigError, settings
 from orchestration.feeds.registry import datasets
 from orchestration.partitions import MONTHLY, SCHEDULE_DAYS, range_tags, scheduled_window
-from orchestration.raw_store import raw_table
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
 
@@ -56,18 +55,18 @@ def daily_refresh(land_job) -> dg.ScheduleDefinition:
 def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
     """All definitions; ``resource_overrides`` lets tests swap a resource (e.g. a corrupting transport)."""
     config = settings()
-    landing = [landing_asset(d) for d in datasets()]
-    raw_gates = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
-                            landing=(d.provider.name, d.name)) for d in datasets()]
+    landing = [landing_asset(d) for d in datasets()]  # each gates its raw table in its own step
     # the marts run re-checks each raw table for its own window before dbt reads it: a raw table changed
     # after its landing run (or landed by a run whose gate was not looked at) cannot reach the mart unchecked
-    raw_rechecks = [gate_check(raw_asset_key(d), raw_table(d), raw_table(d).replace(".", "_"), "partition_date",
-                               landing=(d.provider.name, d.name), recheck=True) for d in datasets()]
+    raw_rechecks = gates_check("recheck_raw_tables", [raw_gate(d, recheck=True) for d in datasets()],
+                               description="Re-check every raw table for the marts run's window before dbt reads it.")
     # every published table is gated, whole (intermediate tables published for BI included)
-    mart_gates = [gate_check(dg.AssetKey(name), f"main.{name}", name, None, may_be_empty=name in MAY_BE_EMPTY)
-                  for name in PUBLISHED_MARTS]
+    mart_gates = gates_check("gate_published_tables",
+                             [Gate(dg.AssetKey(name), f"main.{name}", name, None, may_be_empty=name in MAY_BE_EMPTY)
+                              for name in PUBLISHED_MARTS],
+                             description="Gate every table the snapshot publishes before it is published.")
     raw = dg.AssetSelection.groups(RAW_GROUP)
-    rechecks = dg.AssetSelection.checks(*(key for check in raw_rechecks for key in check.check_keys))
+    rechecks = dg.AssetSelection.checks(*raw_rechecks.check_keys)
     land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=MONTHLY,
                                description="Land every feed for the days of its months (narrowed by its window "
                                            "tags); gate the raw tables.")
@@ -79,7 +78,7 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
                                             "follows, dbt build over it, gate the marts, publish, write the report.")
     return dg.Definitions(
         assets=[*landing, build_dbt_assets(), published_marts, published_report],
-        asset_checks=[*raw_gates, *raw_rechecks, *mart_gates, leverage_condition_freshness],
+        asset_checks=[raw_rechecks, mart_gates, leverage_condition_freshness],
         jobs=[land, marts],
         schedules=[daily_refresh(land)],
         sensors=[marts_after_landing(land, marts), mart_freshness_sensor],

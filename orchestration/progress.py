@@ -84,17 +84,22 @@ class ProgressHandler(logging.Handler):
             self.say(f"  dbt build: {self.dbt_models} models, {self.dbt_tests} tests{failed} "
                      f"({self._elapsed(step)})")
         elif kind == "STEP_SUCCESS" and step in self.landed:
-            line, reason = self.landed.pop(step)
-            self.say(line + f" {self._elapsed(step):>8}" + (f"  {reason}" if reason else ""))
+            self._say_landed(step)
         elif kind == "STEP_FAILURE":
             error = event.step_failure_data.error if event.step_failure_data else None
             if error and error.cls_name == "DagsterAssetCheckFailedError":
+                if step in self.landed:  # the feed landed and its own gate then blocked (said by BLOCKED)
+                    self._say_landed(step)
                 return  # a blocking gate failed: its BLOCKED line said which and why
             message = error.message.strip().splitlines()[0] if error and error.message else "see the log file"
             self.say(f"  FAILED {step}: {message}")
         elif kind is None and record.levelno >= logging.WARNING:
             message = str(meta.get("orig_message") or record.getMessage()).strip()
             self.say(f"  {'ERROR' if record.levelno >= logging.ERROR else 'warning'}: {message[:400]}")
+
+    def _say_landed(self, step: str) -> None:
+        line, reason = self.landed.pop(step)
+        self.say(line + f" {self._elapsed(step):>8}" + (f"  {reason}" if reason else ""))
 
     def _elapsed(self, step: str) -> str:
         return f"{time.monotonic() - self.started.get(step, time.monotonic()):.1f} s"

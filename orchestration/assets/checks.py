@@ -1,6 +1,9 @@
 """Great Expectations gates as blocking Dagster asset checks.
 
-``gate_check`` builds one ``@asset_check(blocking=True)`` per gated table: it reads the table from the
+A :class:`Gate` is one gated table, with its own blocking check in the asset graph. Where it runs is a
+matter of steps, which cost a run more than most validations: a raw table's gate runs inside its landing
+asset (``orchestration.assets.landing``), the marts run's re-checks of the raw tables run as one step, and
+the published tables' gates as another (:func:`gates_check`). Each gate reads its table from the
 warehouse (read-only), restricted to the run's partition window when the table is partitioned, validates it
 against ``expectations/<suite>.json`` (``orchestration.gates``) and returns an ERROR-severity result whose
 metadata names every failed expectation and how many rows broke it. A failing gate stops downstream assets
@@ -17,6 +20,7 @@ merely is not there (a feed that failed or never landed for the window) is a WAR
 mart shows the gap in its completeness.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from typing import Any
 
@@ -77,19 +81,10 @@ def describe_window(partition_column: str | None, window: Window | None) -> str:
     return f"{partition_column} in [{window.start.isoformat()}, {window.stop.isoformat()})"
 
 
-def gate_check(
-    asset_key: dg.AssetKey,
-    table: str,
-    suite: str,
-    partition_column: str | None,
-    *,
-    landing: tuple[str, str] | None = None,
-    description: str | None = None,
-    recheck: bool = False,
-    may_be_empty: bool = False,
-) -> dg.AssetChecksDefinition:
-    """A blocking asset check named ``gate_<suite>`` on ``asset_key`` validating warehouse table ``table``
-    (``schema.name``, or ``name`` in schema main) against ``expectations/<suite>.json``.
+@dataclass(frozen=True)
+class Gate:
+    """One gated table: the asset it belongs to, the warehouse table (``schema.name``, or ``name`` in schema
+    main), its suite ``expectations/<suite>.json`` and how the rows to read are found.
 
     ``landing`` = (provider, dataset) for raw tables: their per-day landing statuses tell a feed that
     failed (reported with WARN severity, not blocking: the other feeds go on and the mart's completeness
@@ -102,38 +97,79 @@ def gate_check(
     ``may_be_empty=True``: a table whose emptiness is an answer, not a failure (no deleveraging event in a
     short span): no rows passes, saying so.
     """
-    gates.suite_path(suite)  # validates the suite name at definition time (no GE import)
-    name = f"recheck_{suite}" if recheck else f"gate_{suite}"
-    default_description = (
-        f"Re-check of `{table}` against `{suite}` for the marts run's window before dbt reads it (blocking)."
-        if recheck else
-        f"Great Expectations suite `{suite}` on `{table}` (run's partition window; blocking).")
 
-    @dg.asset_check(
-        asset=asset_key,
-        blocking=True,
-        name=name,
-        description=description or default_description,
-    )
-    def _gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        if not partition_column:
-            window = None
-        elif recheck:
-            # the whole window, even where dbt rebuilds less: models rebuilt in full (market_daily) and the
-            # incremental ones' lookbacks read raw days before the rebuilt ones
-            window = tagged_window(context)
-        else:
-            window = partition_window(context)
-            if landing and window:
-                window = landed_by_this_run(context, warehouse, landing, window)
-                if window is None:
-                    summary = f"{table}: every day of this run's window is settled (validated when it landed)"
-                    return dg.AssetCheckResult(passed=True, metadata={"table": table, "rows": 0},
-                                               description=summary)
-        return evaluate(context, warehouse, name, table, suite, partition_column, window, landing=landing,
-                        empty_blocks=not recheck, may_be_empty=may_be_empty)
+    asset_key: dg.AssetKey
+    table: str
+    suite: str
+    partition_column: str | None
+    landing: tuple[str, str] | None = None
+    recheck: bool = False
+    may_be_empty: bool = False
+    description: str | None = None
 
-    return _gate
+    def __post_init__(self) -> None:
+        gates.suite_path(self.suite)  # validates the suite name at definition time (no GE import)
+
+    @property
+    def name(self) -> str:
+        return f"recheck_{self.suite}" if self.recheck else f"gate_{self.suite}"
+
+    @property
+    def key(self) -> dg.AssetCheckKey:
+        return dg.AssetCheckKey(self.asset_key, self.name)
+
+    def spec(self) -> dg.AssetCheckSpec:
+        default = (f"Re-check of `{self.table}` against `{self.suite}` for the marts run's window before dbt reads "
+                   "it (blocking)." if self.recheck else
+                   f"Great Expectations suite `{self.suite}` on `{self.table}` (run's partition window; blocking).")
+        return dg.AssetCheckSpec(self.name, asset=self.asset_key, blocking=True,
+                                 description=self.description or default)
+
+
+def run_gate(context, warehouse: WarehouseResource, gate: Gate) -> dg.AssetCheckResult:
+    """The gate's verdict for the running step (an asset check's, or the landing asset's own): reads the rows
+    of the run's window and validates them (see :func:`evaluate`)."""
+    if not gate.partition_column:
+        window = None
+    elif gate.recheck:
+        # the whole window, even where dbt rebuilds less: models rebuilt in full (market_daily) and the
+        # incremental ones' lookbacks read raw days before the rebuilt ones
+        window = tagged_window(context)
+    else:
+        window = partition_window(context)
+        if gate.landing and window:
+            window = landed_by_this_run(context, warehouse, gate.landing, window)
+            if window is None:
+                summary = f"{gate.table}: every day of this run's window is settled (validated when it landed)"
+                return dg.AssetCheckResult(asset_key=gate.asset_key, check_name=gate.name, passed=True,
+                                           metadata={"table": gate.table, "rows": 0}, description=summary)
+    result = evaluate(context, warehouse, gate.name, gate.table, gate.suite, gate.partition_column, window,
+                      landing=gate.landing, empty_blocks=not gate.recheck, may_be_empty=gate.may_be_empty)
+    return result._replace(asset_key=gate.asset_key, check_name=gate.name)
+
+
+def gates_check(name: str, gated: list[Gate], description: str | None = None) -> dg.AssetChecksDefinition:
+    """The gates of several tables as ONE step (a Dagster multi-asset check): a step costs the run more than
+    most validations do, and each gate still has its own check, result and blocking edge in the asset graph.
+    Runs the selected gates only (the UI may run one)."""
+
+    @dg.multi_asset_check(specs=[gate.spec() for gate in gated], name=name, can_subset=True,
+                          description=description)
+    def _gates(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        selected = context.selected_asset_check_keys
+        for gate in gated:
+            if gate.key in selected:
+                yield run_gate(context, warehouse, gate)
+
+    return _gates
+
+
+def gate_check(asset_key: dg.AssetKey, table: str, suite: str, partition_column: str | None,
+               **options: Any) -> dg.AssetChecksDefinition:
+    """One table's gate as its own check step, named ``gate_<suite>`` (``recheck_<suite>`` with
+    ``recheck=True``); ``options`` are :class:`Gate`'s."""
+    gate = Gate(asset_key, table, suite, partition_column, **options)
+    return gates_check(gate.name, [gate])
 
 
 def landed_by_this_run(context, warehouse: WarehouseResource, landing: tuple[str, str],
@@ -181,7 +217,6 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
         landed_but_gone = in_window.empty and not empty_blocks and statuses.get("landed")
         if in_window.empty and may_be_empty:
             summary = f"{table} ({scope}): no rows, which this table allows (none in this span)"
-            context.log.info(f"{name}: {summary}")
             return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope, "rows": 0},
                                        description=summary)
         if in_window.empty and statuses and not failed_days and not landed_but_gone:
@@ -190,7 +225,6 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
                    else "the provider serves none of these days")
             summary = (f"{table} ({scope}): nothing to validate: {why} "
                        f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(statuses.items()))})")
-            context.log.info(f"{name}: {summary}")
             return dg.AssetCheckResult(passed=True, metadata={"table": table, "window": scope,
                                                               "rows": 0}, description=summary)
         if in_window.empty and not failed_days:
@@ -218,8 +252,6 @@ def evaluate(context, warehouse: WarehouseResource, name: str, table: str, suite
             f"{table} ({scope}): {len(report.failed)} of {report.evaluated} expectations failed: "
             + "; ".join(f.explain() for f in report.failed)
         )
-    if report.success:  # a failure is said once, by the evaluation (its description is the same text)
-        context.log.info(f"{name}: {summary}")
     return dg.AssetCheckResult(
         passed=report.success,
         severity=dg.AssetCheckSeverity.ERROR,

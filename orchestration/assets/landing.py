@@ -1,9 +1,11 @@
-"""Landing assets: one per provider dataset, built by one factory around ``raw_store.land``."""
+"""Landing assets: one per provider dataset, built by one factory around ``raw_store.land``; each runs its raw
+table's gate in the same step (its blocking check is the asset's own check spec)."""
 
 from collections import Counter
 
 import dagster as dg
 
+from orchestration.assets.checks import Gate, run_gate
 from orchestration.config import latest_complete_day
 from orchestration.days import Window
 from orchestration.feeds.base import Dataset
@@ -17,10 +19,19 @@ def raw_asset_key(dataset: Dataset) -> dg.AssetKey:
     return dg.AssetKey(["raw", f"{dataset.provider.name}__{dataset.name}"])
 
 
+def raw_gate(dataset: Dataset, recheck: bool = False) -> Gate:
+    """The gate of ``dataset``'s raw table: ``gate_raw_<provider>__<dataset>`` in its landing step, or the marts
+    run's ``recheck_raw_...`` of it."""
+    table = raw_table(dataset)
+    return Gate(raw_asset_key(dataset), table, table.replace(".", "_"), "partition_date",
+                landing=(dataset.provider.name, dataset.name), recheck=recheck)
+
+
 def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
     """A monthly-partitioned asset that lands ``dataset`` for the run's days into its raw table (see
-    ``orchestration.partitions`` for why months, and how a run narrows to days)."""
+    ``orchestration.partitions`` for why months, and how a run narrows to days), then gates what it landed."""
     table = raw_table(dataset)
+    gate = raw_gate(dataset)
 
     @dg.asset(
         key=raw_asset_key(dataset),
@@ -31,16 +42,22 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         description=f"{(type(dataset).__doc__ or '').strip()}\n\nLanded into `{table}`; payloads kept verbatim.",
         metadata={"table": table, "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(name, kind) for name, kind in raw_columns(dataset).items()])},
+        check_specs=[gate.spec()],
     )
+    def _land_and_gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                       feeds: FeedTransportResource) -> dg.MaterializeResult:
+        metadata = _land(context, warehouse, feeds)
+        checks = [run_gate(context, warehouse, gate)] if gate.key in context.selected_asset_check_keys else []
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
+
     def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-              feeds: FeedTransportResource) -> dg.MaterializeResult:
+              feeds: FeedTransportResource) -> dict:
         client = feeds.client(dataset.provider)
         now = client.now()  # one clock for the window and the landing: the transport's
         window = window_from_context(context, latest_complete_day(now))
         if window is None:
             context.log.info(f"{table}: no complete day in this run's partitions and window: nothing to land")
-            return dg.MaterializeResult(metadata={"window": "none", "feed_status": "nothing to land",
-                                                  "window_rows": 0})
+            return {"window": "none", "feed_status": "nothing to land", "window_rows": 0}
         skipped = dataset.provider.missing_key_reason() if feeds.is_live else None
         if skipped:
             # a paid aggregator without its key: recorded and reported, the other feeds and the marts go on
@@ -48,9 +65,8 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 skip(dataset, window, con, skipped)
             # said once: the materialization carries it (the terminal's line for this feed, the UI's metadata)
             context.log.info(skipped)
-            return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "skipped",
-                                                  "skipped_reason": skipped, "window_rows": 0,
-                                                  "reason": f"{dataset.provider.api_key_env} is not set"})
+            return {"window": str(window), "feed_status": "skipped", "skipped_reason": skipped, "window_rows": 0,
+                    "reason": f"{dataset.provider.api_key_env} is not set"}
         with warehouse.connect() as con:
             # days that landed long after they ended do not change any more: a re-run skips them, unless
             # tagged leverage/reland=all (e.g. after a provider revised its history)
@@ -58,8 +74,7 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
             pending = [day for day in window.days() if day not in settled]
             if not pending:
                 context.log.info(f"{table}: all {len(settled)} days of {window} are settled: nothing to land")
-                return dg.MaterializeResult(metadata={"window": str(window), "feed_status": "ok", "window_rows": 0,
-                                                      "days_settled": len(settled)})
+                return {"window": str(window), "feed_status": "ok", "window_rows": 0, "days_settled": len(settled)}
             todo = Window(pending[0], pending[-1])
             # the days the models' trailing windows read before the window, once (orchestration.trailing)
             history = trailing_window(dataset, todo.start)
@@ -89,7 +104,7 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
         # results in a single-run backfill), so the figures are the window's; the days that did not land
         # are listed with their reason (raw._landing_status holds every day).
         settled_outside = len([day for day in settled if not todo.start <= day <= todo.end])
-        return dg.MaterializeResult(metadata={
+        return {
             "window_rows": window_rows,
             "window": str(window),
             "landed": str(todo),
@@ -102,9 +117,9 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
                if set(statuses) - {"landed"} else {}),
             "pages": result.pages,
             "payload_bytes": result.payload_bytes,
-        })
+        }
 
-    return _land
+    return _land_and_gate
 
 
 def days_not_landed(statuses: dict, limit: int = 62) -> str:

@@ -542,9 +542,16 @@ def test_the_definitions_recheck_every_raw_table_in_the_marts_job_only():
     from dagster._core.execution.api import create_execution_plan
 
     steps = {s.key: s for s in create_execution_plan(marts).get_steps_to_execute_in_topo_order()}
-    upstream = steps["dbt_models"].get_execution_dependency_keys()
-    assert {key for key in upstream if "recheck_raw_" in key} and len(upstream) == len(DATASETS)
+    # the re-checks are one step (a step costs more than a validation) that dbt waits for; the published
+    # tables' gates another, that publishing waits for
+    assert list(steps) == ["recheck_raw_tables", "dbt_models", "gate_published_tables", "published__marts",
+                           "published__report"]
+    assert steps["dbt_models"].get_execution_dependency_keys() == {"recheck_raw_tables"}
+    assert "gate_published_tables" in steps["published__marts"].get_execution_dependency_keys()
     plan = create_execution_plan(land, tags={"dagster/asset_partition_range_start": "2024-01-01",
                                              "dagster/asset_partition_range_end": "2024-01-02"})
     keys = [s.key for s in plan.get_steps_to_execute_in_topo_order()]
-    assert not any("recheck_" in key for key in keys) and sum("gate_raw_" in key for key in keys) == len(DATASETS)
+    # each raw table's gate runs inside its landing step: one step per feed
+    assert sorted(keys) == sorted(f"raw__{suite[4:]}" for suite in DATASETS)
+    gates = {k.name for k in land.asset_layer.asset_graph.asset_check_keys}
+    assert gates == {f"gate_{suite}" for suite in DATASETS}
