@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='date',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
     )
 }}
 {#-
