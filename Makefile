@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test test-fast dev bench validate verdict report chromium docs clean
+.PHONY: install run test test-fast test-serial dev bench validate verdict report chromium docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,13 +21,20 @@ install: $(STAMP)
 run: install
 	$(PY) -m orchestration.cli run
 
-## make test: the whole suite (unit, asset, end to end); the report's browser test needs Debian's chromium
+## make test: the whole suite (unit, asset, end to end) on TEST_WORKERS pytest-xdist workers, tests sharing a
+## module's fixture on one worker (tests/conftest.py); the report's browser test needs Debian's chromium
+TEST_WORKERS ?= 2
+PARALLEL     := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: install chromium
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 ## make test-fast: the unit and asset tiers only (no end-to-end window builds, no browser)
 test-fast: install
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest $(PARALLEL) -m "not e2e"
+
+## make test-serial: the whole suite in one process, in file order (to debug; pytest's own -x, -k, --pdb work)
+test-serial: install chromium
+	$(PY) -m pytest
 
 ## chromium for the browser test, from Debian's packages when absent and apt is there (never fatal: the
 ## test then skips and says why)

@@ -1,4 +1,7 @@
-"""Shared fixtures: where the real recorded data lives, and an isolated warehouse per test."""
+"""Shared fixtures (where the real recorded data lives, an isolated warehouse per test) and what keeps the suite
+safe and quick on parallel pytest-xdist workers (``make test`` runs ``-n 2 --dist loadgroup``): the dbt manifest
+prepared once before the workers start, tests that share a module-scoped fixture kept on one worker, and the
+end-to-end tests handed out first."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +9,66 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
 REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, parse the dbt project once in the controller: workers loading the definitions then only read
+    the manifest, instead of two ``dbt parse`` writing ``dbt_project/target`` at once."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from orchestration.assets.dbt import ensure_manifest
+
+        ensure_manifest()
+
+
+def shared_fixtures(item: pytest.Item, scopes: tuple[str, ...]) -> set[str]:
+    """The fixtures of this suite with one of ``scopes`` that ``item`` uses, one name per instance."""
+    names = set()
+    for name, defs in item._fixtureinfo.name2fixturedefs.items():  # pytest's record of the fixtures it uses
+        fixture = defs[-1]
+        if fixture.scope not in scopes or not Path(fixture.func.__code__.co_filename).is_relative_to(TESTS):
+            continue
+        owner = item.getparent(pytest.Class if fixture.scope == "class" else pytest.Module)
+        names.add(name if fixture.scope == "session" else f"{owner.nodeid if owner else item.nodeid}::{name}")
+    return names
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers:
+
+    - tests sharing a module- or class-scoped fixture form one ``xdist_group`` (joined transitively), or each
+      worker would build it again; session-scoped ones are shared across workers by themselves
+      (tests/e2e/runs.build_once, file locks);
+    - the end-to-end tests come first, the first user of each session-scoped fixture (a shared window) ahead of
+      the other users, so the builds start at once on separate workers instead of one worker waiting on
+      another's lock; the quick tiers fill in after."""
+    if not hasattr(config, "workerinput"):
+        return
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    uses = {item.nodeid: shared_fixtures(item, ("module", "class")) for item in items}
+    for names in uses.values():
+        for name in names:
+            parent[root(name)] = root(min(names))
+    for item in items:
+        if uses[item.nodeid]:
+            item.add_marker(pytest.mark.xdist_group(root(min(uses[item.nodeid]))))
+
+    users: dict[str, int] = {}
+    order = {}
+    for item in items:
+        shared = shared_fixtures(item, ("session",))
+        earlier_users = max((users.get(n, 0) for n in shared), default=0)
+        order[item.nodeid] = (item.get_closest_marker("e2e") is None, earlier_users)
+        users.update({n: users.get(n, 0) + 1 for n in shared})
+    items.sort(key=lambda item: order[item.nodeid])
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_event_tables_are_gated_and_published_beside_the_mart(sample_window):
-    warehouse, result = sample_window
-    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+    warehouse, checks = sample_window.warehouse, sample_window.checks
     for table in PUBLISHED_MARTS:
         assert checks.get(f"gate_{table}") is True, table
         assert (warehouse / "published" / f"{table}.parquet").exists(), table
@@ -26,7 +25,7 @@ def test_the_event_tables_are_gated_and_published_beside_the_mart(sample_window)
 
 
 def test_the_documented_flush_has_its_row_and_the_data_flags_it(sample_window):
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     study = query(warehouse / "published" / "marts.duckdb",
                   "select event_id, detected_by_data, pre_days_observed, preceded_by_funding_sustained, "
                   "oi_change_1d < -0.1, liq_long_usd > 1e8, return_next_7d is not null "
@@ -36,7 +35,7 @@ def test_the_documented_flush_has_its_row_and_the_data_flags_it(sample_window):
 
 
 def test_a_verdict_changes_exposure_from_the_next_day_only(sample_window):
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     pairs = query(warehouse / "published" / "marts.duckdb",
                   "select d.rule_exposure, y.position_size_multiplier * d.constant_exposure "
                   "from sizing_backtest_daily d join sizing_backtest_daily y on y.date = d.date - interval 1 day")
@@ -45,7 +44,7 @@ def test_a_verdict_changes_exposure_from_the_next_day_only(sample_window):
 
 
 def test_the_terminal_summary_reads_the_published_tables(sample_window):
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     text = evidence_table(warehouse / "published")
     assert text.startswith("Is the rule worth following? 1 documented cascades")
     assert "all three (multiplier 0.5)" in text and "backtest, 2x long" in text

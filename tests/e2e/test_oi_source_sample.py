@@ -1,7 +1,8 @@
 """End to end on the sample world: every venue has OI, so total OI is the venues' on every day; when every venue's
 OI stops landing, the venues are carried for oi_carry_forward_days, then CoinGlass's all-exchange aggregate takes
 over (oi_source), the OI index links across the switch on the aggregate's own change, the cluster estimate moves
-to its daily grain and completeness says what is missing."""
+to its daily grain and completeness says what is missing. Read on February 2024 of a copy of the pipeline window
+(tests/e2e/conftest.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -10,33 +11,29 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.cli import run
 from orchestration.feeds.base import Window
-from test_pipeline import rows  # the e2e read-only query helper (tests/e2e is on the path)
+from runs import configure, copy_warehouse  # tests/e2e is on the path
+from runs import query as rows
 
 pytestmark = pytest.mark.e2e
 
-NOW = "2024-03-02T00:30:00+00:00"
 WINDOW = Window(date(2024, 2, 1), date(2024, 3, 1))
 OUTAGE = Window(date(2024, 2, 22), date(2024, 3, 1))  # no venue's OI lands, from its own API nor from Coinalyze
 OI_TABLES = ("binance__open_interest", "okx__open_interest", "bybit__open_interest", "deribit__open_interest",
              "dydx__open_interest", "coinalyze__open_interest")
 MART_SQL = ("SELECT date, oi_source, oi_link_source, oi_usd_total, oi_usd_crypto_native, oi_index_like_for_like, "
             "oi_venues_carried, stale_sources, liq_cluster_oi_grain, data_completeness FROM leverage_condition "
-            "ORDER BY date")
+            f"WHERE date >= DATE '{WINDOW.start}' ORDER BY date")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("oi_source") / "warehouse"
+def built(pipeline_window, tmp_path_factory):
+    warehouse = copy_warehouse(pipeline_window, tmp_path_factory.mktemp("oi_source") / "warehouse")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LC_WAREHOUSE_DIR", str(warehouse))
-        mp.setenv("LC_MODE", "sample")
-        mp.setenv("LC_SAMPLE_NOW", NOW)
-        from orchestration.definitions import build_defs
+        configure(mp, warehouse)
+        from orchestration.definitions import MARTS_JOB, build_defs
+        from orchestration.partitions import window_tags
 
-        result = run(WINDOW, defs=build_defs(), instance=dg.DagsterInstance.ephemeral())
-        assert result.success
         before = rows(warehouse / "published" / "marts.duckdb", MART_SQL)
         # the outage as landing records it: the days failed (after the last publish), no rows
         con = duckdb.connect(str(warehouse / "leverage.duckdb"))
@@ -48,9 +45,6 @@ def built(tmp_path_factory):
                         "WHERE provider = ? AND dataset = ? AND partition_date BETWEEN ? AND ?",
                         [now, provider, dataset, OUTAGE.start, OUTAGE.end])
         con.close()
-        from orchestration.definitions import MARTS_JOB
-        from orchestration.partitions import window_tags
-
         outage = build_defs().resolve_job_def(MARTS_JOB).execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), tags=window_tags(OUTAGE), raise_on_error=False)
         after = rows(warehouse / "published" / "marts.duckdb", MART_SQL)

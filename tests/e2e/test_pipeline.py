@@ -1,13 +1,12 @@
 """End to end: materialize ~60 days on the sample world into a temporary warehouse, through every gate.
 
-One module-scoped warehouse is built once (a single run over the range, as a backfill would) and the
-scenarios below re-run partitions against it or against a second warehouse.
+The pipeline window (tests/e2e/conftest.py) is built once per session, in a single run over the range as a
+backfill would; the scenarios below re-run partitions against a copy of it or against a warehouse of their own.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,18 +20,14 @@ from orchestration.definitions import datasets
 from orchestration.feeds.base import Window
 from orchestration.feeds.http import HttpResponse
 from orchestration.resources import FeedTransportResource
+from runs import PIPELINE_NOW as NOW  # the schedule's tick for 2024-03-01 (tests/e2e is on the path)
+from runs import PIPELINE_WINDOW as WINDOW  # 60 days; the last 28 come from the OI API
+from runs import Built, configure, copy_warehouse
+from runs import query as rows
 
 pytestmark = pytest.mark.e2e
 
-NOW = "2024-03-02T00:30:00+00:00"  # the schedule's tick for 2024-03-01
-WINDOW = Window(date(2024, 1, 2), date(2024, 3, 1))  # 60 days; the last 28 come from the OI API
 CUT = date(2024, 1, 31)  # point-in-time check: built through CUT vs through CUT + 30
-
-
-def configure(monkeypatch, warehouse: Path) -> None:
-    monkeypatch.setenv("LC_WAREHOUSE_DIR", str(warehouse))
-    monkeypatch.setenv("LC_MODE", "sample")
-    monkeypatch.setenv("LC_SAMPLE_NOW", NOW)
 
 
 def materialize(window: Window, reland: bool = False, **overrides) -> dg.ExecuteInProcessResult:
@@ -42,42 +37,26 @@ def materialize(window: Window, reland: bool = False, **overrides) -> dg.Execute
     return run(window, defs=build_defs(overrides or None), instance=dg.DagsterInstance.ephemeral(), reland=reland)
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A warehouse materialized for WINDOW in one run."""
-    warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
-    with pytest.MonkeyPatch.context() as mp:
-        configure(mp, warehouse)
-        result = materialize(WINDOW)
-    assert result.success, "the 60-day run failed"
-    return warehouse, result
+@pytest.fixture
+def built(pipeline_window) -> Built:
+    """The warehouse materialized for WINDOW in one run (shared: read it, never write it)."""
+    return pipeline_window
 
 
 @pytest.fixture
 def copy(built, monkeypatch, tmp_path) -> Path:
     """A copy of the built warehouse, configured as the one runs write to: a scenario may change it."""
-    warehouse, _ = built
-    target = tmp_path / "warehouse"
-    shutil.copytree(warehouse, target)
+    target = copy_warehouse(built, tmp_path / "warehouse")
     configure(monkeypatch, target)
     return target
 
 
 def test_run_lands_gates_builds_and_publishes(built):
-    warehouse, result = built
-    checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+    warehouse, checks = built.warehouse, built.checks
     assert checks and all(checks.values()), checks
     assert {"gate_raw_binance__funding", "gate_raw_binance__open_interest", "gate_raw_binance__spot_klines",
             "gate_leverage_condition"} <= set(checks)
@@ -98,7 +77,7 @@ def test_every_published_and_mart_column_is_declared_where_its_description_lives
     from orchestration.assets.dbt import ensure_manifest
     from tests.assets.test_dbt_docs import published_nodes
 
-    warehouse, _ = built
+    warehouse = built.warehouse
     nodes = published_nodes(json.loads(ensure_manifest().read_text()))
     columns_sql = "SELECT column_name FROM information_schema.columns WHERE table_name = '{}' ORDER BY ordinal_position"
     for node in nodes:
@@ -112,7 +91,7 @@ def test_every_published_and_mart_column_is_declared_where_its_description_lives
 
 
 def test_raw_tables_hold_every_day_of_the_window(built):
-    warehouse, _ = built
+    warehouse = built.warehouse
     db = warehouse / "leverage.duckdb"
     # and the trailing days the models read before the window (orchestration/trailing.py), landed once
     for table, per_day, trailing in (("binance__funding", {3}, 365), ("binance__spot_klines", {24}, 60)):
@@ -131,7 +110,7 @@ def test_raw_tables_hold_every_day_of_the_window(built):
 
 
 def test_mart_is_market_wide_with_cme_apart(built):
-    warehouse, _ = built
+    warehouse = built.warehouse
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT date, oi_usd_crypto_native, oi_usd_cme, oi_usd_total, crypto_native_share_of_oi, "
                 "oi_venues_present, data_completeness FROM leverage_condition ORDER BY date")
@@ -148,7 +127,7 @@ def test_total_oi_covers_the_same_venues_every_day_and_moves_with_the_index(buil
     """Deribit (own OI only "now") and OKX (short histories) are filled from Coinalyze's per-venue series:
     total OI covers the same venues on >= 95 % of days, and it never jumps > 10 % without the like-for-like
     index moving too."""
-    warehouse, _ = built
+    warehouse = built.warehouse
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT date, oi_usd_total, oi_index_like_for_like, oi_venues_present, oi_venues_from_aggregator "
                 "FROM leverage_condition ORDER BY date")
@@ -162,7 +141,7 @@ def test_total_oi_covers_the_same_venues_every_day_and_moves_with_the_index(buil
 
 
 def test_aggregators_are_cross_checked_and_liquidations_reach_the_mart(built):
-    warehouse, _ = built
+    warehouse = built.warehouse
     db = warehouse / "leverage.duckdb"
     statuses = dict(rows(db, "SELECT check_name, list(DISTINCT status) FROM int_derivatives__aggregator_check "
                              f"WHERE date >= DATE '{WINDOW.start}' GROUP BY 1"))
@@ -181,7 +160,7 @@ def test_liquidity_columns_come_from_on_chain_and_stablecoin_data(built):
     """Stablecoin supply (DefiLlama) and BTC on exchanges (CryptoQuant's level; Glassnode, CryptoQuant and
     CoinMetrics reconciled on their daily changes) fill the mart's liquidity columns with their status; the 7-day
     changes start once a week of the window has landed."""
-    warehouse, _ = built
+    warehouse = built.warehouse
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT date, stablecoin_supply_usd, stablecoin_supply_change_7d, exchange_balance_btc, "
                 "exchange_balance_change_7d, exchange_balance_status, exchange_balance_source "
@@ -208,7 +187,7 @@ def test_etf_flows_reach_the_mart_with_their_cross_check(built):
     from orchestration.sample.sosovalue import revision_and_missed_days
     from orchestration.sample.world import sample_world
 
-    warehouse, _ = built
+    warehouse = built.warehouse
     mart = rows(warehouse / "published" / "marts.duckdb",
                 "SELECT date, etf_net_flow_usd, etf_net_flow_5d_usd, etf_flow_status FROM leverage_condition "
                 "ORDER BY date")
@@ -240,7 +219,7 @@ def test_rerunning_a_partition_leaves_identical_rows(copy):
 
 def test_mart_is_point_in_time(built, monkeypatch, tmp_path):
     """The mart built through CUT equals, for days up to CUT, the mart built through CUT + 30."""
-    warehouse, _ = built
+    warehouse = built.warehouse
     short = tmp_path / "warehouse"
     configure(monkeypatch, short)
     assert materialize(Window(WINDOW.start, CUT)).success

@@ -2,8 +2,8 @@
 
 The probe of issue 8 changed raw tables behind the landing's back (Bybit's ``oi_btc`` x1000, every Binance
 funding rate 0.02) and ran only the marts job: it published an average total OI of $6,712 bn and a funding of
-0.90 %/8h. Here a 30-day sample warehouse is built once (landing + marts, as the schedule and the sensor
-would), each scenario corrupts a copy of it and runs ONLY ``build_marts`` over the window: the run fails at
+0.90 %/8h. Here each scenario corrupts a copy of the pipeline window (tests/e2e/conftest.py: landing + marts,
+as the schedule and the sensor would) and runs ONLY ``build_marts`` over its last 30 days: the run fails at
 the raw table's re-check, dbt never runs, the published snapshot stays byte-identical, and the failed check
 names the table, the days and the rule.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -20,45 +19,29 @@ import duckdb
 import pytest
 
 from orchestration.feeds.base import Window
+from runs import configure, copy_warehouse  # tests/e2e is on the path
 
 pytestmark = pytest.mark.e2e
 
-NOW = "2024-03-02T00:30:00+00:00"  # the schedule's tick for 2024-03-01
 WINDOW = Window(date(2024, 2, 1), date(2024, 3, 1))  # 30 days
 WINDOW_TEXT = "2024-02-01..2024-03-01"
-
-
-def configure(monkeypatch, warehouse: Path) -> None:
-    monkeypatch.setenv("LC_WAREHOUSE_DIR", str(warehouse))
-    monkeypatch.setenv("LC_MODE", "sample")
-    monkeypatch.setenv("LC_SAMPLE_NOW", NOW)
 
 
 def snapshot(warehouse: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (warehouse / "published").iterdir()}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A warehouse landed, built and published for WINDOW (what `make run` does)."""
-    from orchestration.cli import run
-    from orchestration.definitions import build_defs, datasets
+def test_a_clean_window_passes_every_raw_re_check(pipeline_window):
+    """The run that built the warehouse (landing + marts) re-checked every raw table, clean."""
+    from orchestration.definitions import datasets
 
-    warehouse = tmp_path_factory.mktemp("plausibility") / "warehouse"
-    with pytest.MonkeyPatch.context() as mp:
-        configure(mp, warehouse)
-        result = run(WINDOW, defs=build_defs(), instance=dg.DagsterInstance.ephemeral())
-    assert result.success, "the 30-day run failed"
-    rechecks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()
-                if e.asset_check_key.name.startswith("recheck_")}
-    assert len(rechecks) == len(datasets()) and all(e.passed for e in rechecks.values())  # clean re-checks clean
-    return warehouse
+    rechecks = {name: passed for name, passed in pipeline_window.checks.items() if name.startswith("recheck_")}
+    assert len(rechecks) == len(datasets()) and all(rechecks.values()), rechecks
 
 
 @pytest.fixture
-def copy(built, monkeypatch, tmp_path) -> Path:
-    target = tmp_path / "warehouse"
-    shutil.copytree(built, target)
+def copy(pipeline_window, monkeypatch, tmp_path) -> Path:
+    target = copy_warehouse(pipeline_window, tmp_path / "warehouse")
     configure(monkeypatch, target)
     return target
 

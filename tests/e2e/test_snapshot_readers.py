@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from orchestration.assets.publishing import PUBLISHED_MARTS
 from orchestration.publish import DUCKDB_NAME, published_manifest
@@ -30,24 +31,27 @@ _LIST_TABLES = textwrap.dedent("""
 
 @pytest.fixture(scope="session")
 def duckdb_1x(request) -> Path:
-    """The Python of a virtualenv holding the newest DuckDB 1.x, created once and kept in pytest's cache."""
+    """The Python of a virtualenv holding the newest DuckDB 1.x, created once and kept in pytest's cache (under a
+    file lock: the cache is shared by every worker and by concurrent sessions)."""
     venv = Path(request.config.cache.mkdir("duckdb-1x-venv"))
     python = venv / "bin" / "python"
     probe = [str(python), "-c", "import duckdb, sys; sys.exit(not duckdb.__version__.startswith('1.'))"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "duckdb<2"],
-                       check=True, capture_output=True, text=True, timeout=600)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        detail = (getattr(exc, "stderr", None) or str(exc)).strip().splitlines()[-1:]
-        pytest.skip(f"cannot install duckdb<2 into a throwaway virtualenv at {venv} (no package index?): {detail}")
+    with FileLock(str(venv) + ".lock"):
+        if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+            return python
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                            "duckdb<2"], check=True, capture_output=True, text=True, timeout=600)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            detail = (getattr(exc, "stderr", None) or str(exc)).strip().splitlines()[-1:]
+            pytest.skip(f"cannot install duckdb<2 into a throwaway virtualenv at {venv} (no package index?): "
+                        f"{detail}")
     return python
 
 
 def test_a_duckdb_1x_reader_opens_the_snapshot_and_lists_the_published_tables(sample_window, duckdb_1x):
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     published = warehouse / "published"
     out = subprocess.run([str(duckdb_1x), "-c", _LIST_TABLES, str(published / DUCKDB_NAME)],
                          capture_output=True, text=True)
@@ -62,7 +66,7 @@ def test_a_duckdb_1x_reader_opens_the_snapshot_and_lists_the_published_tables(sa
 def test_superset_reads_the_snapshot_through_sqlalchemy_and_duckdb_engine(sample_window):
     import sqlalchemy as sa
 
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     path = (warehouse / "published" / DUCKDB_NAME).resolve()
     # the URI and engine parameters Superset's database form takes (README, "Where BI tools connect")
     engine = sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
@@ -88,7 +92,7 @@ def test_superset_reads_the_snapshot_through_sqlalchemy_and_duckdb_engine(sample
 def test_every_published_table_has_its_parquet_and_a_relative_manifest_entry(sample_window):
     import duckdb
 
-    warehouse, _ = sample_window
+    warehouse = sample_window.warehouse
     published = warehouse / "published"
     manifest = published_manifest(published)
     assert manifest["duckdb_path"] == DUCKDB_NAME
