@@ -71,6 +71,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: order[item.nodeid])
 
 
+@pytest.fixture(autouse=True)
+def no_dagster_instance_left_current():
+    """Each test starts with no Dagster instance current in its thread and leaves none behind: a context built
+    outside a ``with`` block (``dg.build_asset_context()``) makes its ephemeral instance current until it is
+    collected, and a later test that loads definitions in the same worker then fails with "Attempted to
+    resolve undefined DagsterInstance weakref" (seen under xdist, whose order differs from the file order)."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture
 def realdata() -> Path:
     if not REALDATA.is_dir():

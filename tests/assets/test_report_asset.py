@@ -58,7 +58,10 @@ def warehouse(tmp_path):
 
 
 def test_the_asset_writes_one_offline_page_from_the_snapshot(warehouse):
-    result = published_report(dg.build_asset_context(), warehouse=warehouse)
+    # a context built outside a with block would leave its ephemeral Dagster instance as the thread's current
+    # one after the instance is gone, failing whichever later test loads definitions in this process
+    with dg.build_asset_context() as context:
+        result = published_report(context, warehouse=warehouse)
     page = warehouse.published_dir / "report.html"
     assert result.metadata["charts"] == page.read_text().count('class="chart"') > 0
     assert result.metadata["bytes"] == page.stat().st_size
