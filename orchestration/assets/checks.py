@@ -148,10 +148,11 @@ def run_gate(context, warehouse: WarehouseResource, gate: Gate) -> dg.AssetCheck
         fingerprint, earlier = _earlier_pass(warehouse, gate, window)
         if earlier and gate.recheck:
             name, when = earlier
-            summary = (f"{gate.table} ({describe_window(gate.partition_column, window)}): the same rows passed "
-                       f"the same rules in {name} at {when:%Y-%m-%d %H:%M:%S} UTC: not validated again")
+            scope = describe_window(gate.partition_column, window)
+            summary = (f"{gate.table} ({scope}): the same rows passed the same rules in {name} at "
+                       f"{when:%Y-%m-%d %H:%M:%S} UTC: not validated again")
             return dg.AssetCheckResult(asset_key=gate.asset_key, check_name=gate.name, passed=True,
-                                       metadata={"table": gate.table, "unchanged_since": str(when)},
+                                       metadata={"table": gate.table, "window": scope, "unchanged_since": str(when)},
                                        description=summary)
     result = evaluate(context, warehouse, gate.name, gate.table, gate.suite, gate.partition_column, window,
                       landing=gate.landing, empty_blocks=not gate.recheck, may_be_empty=gate.may_be_empty)
