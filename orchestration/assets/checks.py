@@ -27,7 +27,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from orchestration import gates
+from orchestration import gate_passes, gates
 from orchestration.days import Window
 from orchestration.partitions import narrowed, run_window
 from orchestration.raw_store import STATUS_TABLE, landing_statuses
@@ -143,9 +143,35 @@ def run_gate(context, warehouse: WarehouseResource, gate: Gate) -> dg.AssetCheck
                 summary = f"{gate.table}: every day of this run's window is settled (validated when it landed)"
                 return dg.AssetCheckResult(asset_key=gate.asset_key, check_name=gate.name, passed=True,
                                            metadata={"table": gate.table, "rows": 0}, description=summary)
+    remembered = gate.landing is not None and window is not None
+    if remembered:
+        fingerprint, earlier = _earlier_pass(warehouse, gate, window)
+        if earlier and gate.recheck:
+            name, when = earlier
+            scope = describe_window(gate.partition_column, window)
+            summary = (f"{gate.table} ({scope}): the same rows passed the same rules in {name} at "
+                       f"{when:%Y-%m-%d %H:%M:%S} UTC: not validated again")
+            return dg.AssetCheckResult(asset_key=gate.asset_key, check_name=gate.name, passed=True,
+                                       metadata={"table": gate.table, "window": scope, "unchanged_since": str(when)},
+                                       description=summary)
     result = evaluate(context, warehouse, gate.name, gate.table, gate.suite, gate.partition_column, window,
                       landing=gate.landing, empty_blocks=not gate.recheck, may_be_empty=gate.may_be_empty)
+    if remembered and fingerprint and result.passed:
+        with warehouse.connect() as con:
+            gate_passes.record_pass(con, gate.suite, window, fingerprint, gate.name)
     return result._replace(asset_key=gate.asset_key, check_name=gate.name)
+
+
+def _earlier_pass(warehouse: WarehouseResource, gate: Gate, window: Window):
+    """(the fingerprint of what ``gate`` reads over ``window``, a recorded pass of it or None); no fingerprint
+    when the table cannot be read (the gate then says why)."""
+    try:
+        with warehouse.connect(read_only=True) as con:
+            fingerprint = gate_passes.fingerprint(con, gate.table, gate.partition_column, window,
+                                                  gates.lookback_days(gate.suite), gate.landing)
+            return fingerprint, gate_passes.earlier_pass(con, gate.suite, window, fingerprint)
+    except (duckdb.CatalogException, duckdb.IOException):
+        return None, None
 
 
 def gates_check(name: str, gated: list[Gate], description: str | None = None) -> dg.AssetChecksDefinition:

@@ -513,6 +513,30 @@ def test_the_marts_run_rechecks_the_raw_table_for_its_window_and_stops_on_bad_da
                      ev.metadata["rules_broken"].value, re.M)
 
 
+def test_a_recheck_of_rows_that_passed_the_same_rules_is_that_pass_and_any_change_validates_again(warehouse):
+    window = Window(date(2024, 2, 10), date(2024, 2, 14))
+    first, _ = _marts_run(warehouse, window)
+    (ev,) = first.get_asset_check_evaluations()
+    assert ev.passed and ev.metadata["row_count"].value == 5 * 24  # validated: no pass recorded yet
+    again, ran = _marts_run(warehouse, window)
+    (ev,) = again.get_asset_check_evaluations()
+    assert ev.passed and ran == ["mart_model"] and "row_count" not in ev.metadata
+    assert "the same rows passed the same rules in recheck_raw_bybit__open_interest" in ev.description
+    # another window is another pass
+    (ev,) = _marts_run(warehouse, Window(date(2024, 2, 10), date(2024, 2, 15)))[0].get_asset_check_evaluations()
+    assert ev.metadata["row_count"].value == 6 * 24
+    # a changed landing status of the window, or a changed row of its lookback, is validated in full
+    with warehouse.connect() as con:
+        con.execute("update raw._landing_status set error = 'late' where partition_date = '2024-02-12'")
+    (ev,) = _marts_run(warehouse, window)[0].get_asset_check_evaluations()
+    assert ev.passed and ev.metadata["row_count"].value == 5 * 24
+    with warehouse.connect() as con:
+        con.execute("update raw.bybit__open_interest set oi_btc = oi_btc + 1 "
+                    "where partition_date = '2024-01-20' and symbol = (select min(symbol) from raw.bybit__open_interest)")
+    (ev,) = _marts_run(warehouse, window)[0].get_asset_check_evaluations()
+    assert ev.passed and ev.metadata["row_count"].value == 5 * 24
+
+
 def test_a_feed_that_failed_or_never_landed_warns_without_blocking_the_marts(warehouse):
     with warehouse.connect() as con:
         con.execute("delete from raw.bybit__open_interest where partition_date >= '2024-02-21'")
