@@ -18,7 +18,7 @@ import duckdb
 
 from orchestration.config import EXPECTATIONS_DIR, PROJECT_ROOT
 from orchestration.days import Window
-from orchestration.raw_store import STATUS_TABLE
+from orchestration.raw_store import STATUS_TABLE, quoted
 
 PASSES_TABLE = "meta.gate_passes"
 #: the code that decides a raw gate's verdict besides its suite file
@@ -26,9 +26,9 @@ _RULE_CODE = ("orchestration/gates", "orchestration/feeds", "orchestration/asset
 
 
 @functools.lru_cache(maxsize=None)
-def rules_digest(suite: str) -> str:
-    """A hash of the suite file and of the code that applies it (read once per process)."""
-    digest = hashlib.sha256((EXPECTATIONS_DIR / f"{suite}.json").read_bytes())
+def _code_digest() -> str:
+    """A hash of the code that applies every suite (read once per process, not once per suite)."""
+    digest = hashlib.sha256()
     for name in _RULE_CODE:
         path = PROJECT_ROOT / name
         for file in sorted(path.rglob("*.py") if path.is_dir() else [path]):
@@ -36,8 +36,10 @@ def rules_digest(suite: str) -> str:
     return digest.hexdigest()
 
 
-def _quoted(name: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+@functools.lru_cache(maxsize=None)
+def rules_digest(suite: str) -> str:
+    """A hash of the suite file and of the code that applies it."""
+    return hashlib.sha256((EXPECTATIONS_DIR / f"{suite}.json").read_bytes() + _code_digest().encode()).hexdigest()
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, table: str, partition_column: str, window: Window,
@@ -47,8 +49,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str, partition_column: st
     window's landing statuses."""
     start, stop = window.start - timedelta(days=lookback_days), window.stop
     rows = con.execute(
-        f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {_quoted(table)} t "
-        f"where {_quoted(partition_column)} >= ? and {_quoted(partition_column)} < ?", [start, stop]).fetchone()
+        f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {quoted(table)} t "
+        f"where {quoted(partition_column)} >= ? and {quoted(partition_column)} < ?", [start, stop]).fetchone()
     statuses = con.execute(
         f"select count(*), coalesce(sum(hash(partition_date, status, error)::hugeint), 0) from {STATUS_TABLE} "
         "where provider = ? and dataset = ? and partition_date >= ? and partition_date < ?",

@@ -320,3 +320,8 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, store: PayloadStore, commit:
     _replace(con, MANIFEST_TABLE, MANIFEST_COLUMNS, frame, where, params)
     if commit:
         con.execute("COMMIT")
+
+
+def quoted(name: str) -> str:
+    """``name`` (``schema.table``, a table or a column) as a quoted DuckDB identifier, part by part."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))

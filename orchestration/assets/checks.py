@@ -30,7 +30,7 @@ import duckdb
 from orchestration import gate_passes, gates
 from orchestration.days import Window
 from orchestration.partitions import narrowed, run_window
-from orchestration.raw_store import STATUS_TABLE, landing_statuses
+from orchestration.raw_store import STATUS_TABLE, landing_statuses, quoted
 from orchestration.resources import WarehouseResource
 
 
@@ -59,18 +59,14 @@ def tagged_window(context) -> Window:
     return run_window(context)
 
 
-def _qualified(table: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
-
-
 def window_query(table: str, partition_column: str | None, window: Window | None,
                  lookback_days: int = 0) -> tuple[str, list[Any]]:
     """SQL (and parameters) selecting the rows a gate reads: the window and, for history-relative
     expectations, the ``lookback_days`` before it. Pure; unit-tested."""
-    sql = f"select * from {_qualified(table)}"
+    sql = f"select * from {quoted(table)}"
     if partition_column is None or window is None:
         return sql, []
-    col = '"' + partition_column.replace('"', '""') + '"'
+    col = quoted(partition_column)
     start = window.start - timedelta(days=lookback_days)
     return f"{sql} where {col} >= ?::date and {col} < ?::date", [start.isoformat(), window.stop.isoformat()]
 
