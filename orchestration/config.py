@@ -92,6 +92,16 @@ def recorded_dir() -> Path:
     return Path(os.environ.get("LC_RECORDED_DIR") or DEFAULT_RECORDED_DIR).resolve()
 
 
+def cache_dir() -> Path:
+    """Derived files that depend only on installed versions (the report's bundled chart library), shared by
+    every warehouse on the machine: ``LC_CACHE_DIR``, else ``$XDG_CACHE_HOME/leverage-condition``, else
+    ``~/.cache/leverage-condition``."""
+    if os.environ.get("LC_CACHE_DIR"):
+        return Path(os.environ["LC_CACHE_DIR"]).resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).resolve() / "leverage-condition"
+
+
 def pinned_time(text: str) -> datetime:
     """An ``LC_SAMPLE_NOW`` value as a moment (UTC when it names no zone)."""
     try:

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from orchestration.cli import CONDITION_LABELS
-from orchestration.config import REPORT_FILE
+from orchestration.config import REPORT_FILE, cache_dir
 from orchestration.report import brief, charts, frames
 from orchestration.report.page import Section, render, table, vega_bundle
 from orchestration.report.snapshot import Snapshot, read_snapshot
@@ -263,7 +263,7 @@ def build_report(published_dir: Path, out_path: Path | None = None, v: Mapping[s
                        f"({len(b.mart)} days, {str(b.mart['date'].min())[:10]} to {as_of}); every table shown "
                        "passed its gates. Hover a chart for values.",
                   verdict_html=_verdict_html(b.latest.to_dict(), v), sections=sections, data=b.data, specs=b.specs,
-                  spans=spans, default_span=0, library=vega_bundle(published_dir.parent / ".cache"))
+                  spans=spans, default_span=0, library=vega_bundle(cache_dir()))
     _write_atomically(out_path, html)
     return Report(out_path, out_path.stat().st_size, len(b.specs), b.absent, as_of)
 

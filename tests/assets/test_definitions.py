@@ -120,6 +120,19 @@ def test_the_window_reaches_dbt_as_data_and_its_arguments_never_change(tmp_path)
                                   "leverage/window_start": "2024-01-02", "leverage/window_end": "2024-03-01"}
 
 
+def test_the_parse_state_dbt_writes_can_be_read_back():
+    """dbt drops partial_parse.msgpack silently (debug log only) when it holds a map with integer keys, e.g. a
+    var like ``{10: 0.3}``, and then every build re-parses the whole project (dbt-core#12578): ~5 s a run."""
+    import msgpack
+
+    from orchestration.assets.dbt import DBT_PROJECT, ensure_manifest
+
+    state = ensure_manifest().parent / "partial_parse.msgpack"
+    assert state.exists(), f"dbt parse wrote no parse state at {state}"
+    msgpack.unpackb(state.read_bytes(), strict_map_key=True)  # what dbt does; raises on an integer key
+    assert state.parent == DBT_PROJECT.manifest_path.parent
+
+
 def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
     from types import SimpleNamespace
 
