@@ -103,7 +103,8 @@ def test_the_window_reaches_dbt_as_data_and_its_arguments_never_change(tmp_path)
 
     window = Window(date(2024, 1, 2), date(2024, 3, 1))
     assert dbt_build_args() == ["build"]  # no --vars: partial parsing holds between runs
-    assert dbt_build_args(unit_tests=False) == ["build", "--exclude", "resource_type:unit_test"]
+    assert dbt_build_args(project_changed=False) == ["build", "--exclude",
+                                                     "resource_type:unit_test config.materialized:view"]
     con = duckdb.connect()
     for sql, params in run_window_sql(window) + run_window_sql(window):  # idempotent
         con.execute(sql, params)
