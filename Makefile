@@ -70,4 +70,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache dbt_project/target
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache warehouse/dbt-target dbt_project/target

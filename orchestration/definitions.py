@@ -12,10 +12,9 @@ import os
 from datetime import timedelta, timezone
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import Gate, gates_check
-from orchestration.assets.dbt import DBT_PROJECT, build_dbt_assets, dbt_executable
+from orchestration.assets.dbt import build_dbt_assets, dbt_resource
 from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshness, mart_freshness_sensor
 from orchestration.assets.landing import landing_asset, raw_gate
 from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, published_marts
@@ -87,8 +86,7 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
             "feeds": FeedTransportResource(mode=_env("LC_MODE", config.mode),
                                            sample_now=_env("LC_SAMPLE_NOW", ""),
                                            recorded_dir=_env("LC_RECORDED_DIR", str(config.recorded_dir))),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
-                                  dbt_executable=dbt_executable()),
+            "dbt": dbt_resource(),
         }, **(resource_overrides or {})},
         # DuckDB takes one writing process at a time: steps run one after another in the run's process.
         executor=dg.in_process_executor,

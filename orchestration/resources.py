@@ -4,10 +4,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from orchestration.feeds.http import FeedClient, LiveTransport, ProviderSpec, RateLimiter, Reachability, Transport
 
@@ -25,11 +26,14 @@ def live_rate_limiter(spec: ProviderSpec) -> RateLimiter:
 class WarehouseResource(dg.ConfigurableResource):
     """The working DuckDB file plus the folders for raw payloads and published snapshots.
 
-    Connections are opened per use and closed at once: DuckDB allows one writing process, and dbt
-    runs in a subprocess against the same file.
+    Connections are opened per use and closed at once: DuckDB allows one process at a time on the file, and
+    dbt runs in a subprocess against it. A step that connects many times (a feed's landing and its gate, a
+    step of gates) keeps the file open for its whole body with :meth:`held`: opening a DuckDB file reads its
+    catalog and closing it checkpoints, 20-40 ms each, and a daily run would otherwise open it ~200 times.
     """
 
     warehouse_dir: str
+    _held: Optional[duckdb.DuckDBPyConnection] = PrivateAttr(default=None)
 
     @property
     def root(self) -> Path:
@@ -47,14 +51,41 @@ class WarehouseResource(dg.ConfigurableResource):
     def published_dir(self) -> Path:
         return self.root / "published"
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for this warehouse, one for every build (not dagster-dbt's new folder per run,
+        ~10 MB each, never removed): the last build's manifest, run results and compiled SQL, dbt.log (rotated
+        by dbt), and the parse state the next build starts from. It is the warehouse's, because that state
+        is only valid for the warehouse it was parsed with (the profile's path is part of it)."""
+        return self.root / "dbt-target"
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.duckdb_path), read_only=read_only)
+        """A connection of its own; inside :meth:`held`, a cursor on the held one (``read_only`` is then not
+        enforced: the block already holds the file for writing)."""
+        if self._held is not None:
+            con = self._held.cursor()
+        else:
+            self.root.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.duckdb_path), read_only=read_only)
         try:
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """The file open from here to the end of the block, for every :meth:`connect` inside it."""
+        if self._held is not None:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._held = duckdb.connect(str(self.duckdb_path))
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            held.close()
 
 
 class FeedTransportResource(dg.ConfigurableResource):

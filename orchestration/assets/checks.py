@@ -179,9 +179,10 @@ def gates_check(name: str, gated: list[Gate], description: str | None = None) ->
                           description=description)
     def _gates(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         selected = context.selected_asset_check_keys
-        for gate in gated:
-            if gate.key in selected:
-                yield run_gate(context, warehouse, gate)
+        with warehouse.held():
+            for gate in gated:
+                if gate.key in selected:
+                    yield run_gate(context, warehouse, gate)
 
     return _gates
 

@@ -46,8 +46,9 @@ def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
     )
     def _land_and_gate(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        feeds: FeedTransportResource) -> dg.MaterializeResult:
-        metadata = _land(context, warehouse, feeds)
-        checks = [run_gate(context, warehouse, gate)] if gate.key in context.selected_asset_check_keys else []
+        with warehouse.held():
+            metadata = _land(context, warehouse, feeds)
+            checks = [run_gate(context, warehouse, gate)] if gate.key in context.selected_asset_check_keys else []
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
