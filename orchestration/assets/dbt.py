@@ -55,8 +55,12 @@ class DbtCoreCli(DbtCliResource):
 
 
 def dbt_resource() -> DbtCoreCli:
+    """dbt's own log file (``dbt.log`` in the warehouse's dbt target) at info level: every node, its timing and
+    any error, not the text of each of the ~700 statements of a build, whose logging cost ~1 s a run (each
+    node's SQL is in ``dbt-target/run``; set ``DBT_LOG_LEVEL_FILE=debug`` for the statements)."""
+    flags = [] if "DBT_LOG_LEVEL_FILE" in os.environ else ["--log-level-file", "info"]
     return DbtCoreCli(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
-                      dbt_executable=dbt_executable())
+                      dbt_executable=dbt_executable(), global_config_flags=flags)
 
 
 def manifest_is_stale(project_dir: Path, manifest: Path) -> bool:
