@@ -7,7 +7,6 @@ to the world's premium averaged over the 8 hours before each funding time.
 """
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from datetime import date, timedelta
@@ -31,6 +30,8 @@ ARCHIVE_DUPLICATES_UNTIL = date(2021, 6, 1)  # early metrics files repeat some r
 PERIOD_MS = {p: int(p[:-1]) * (60_000 if p[-1] == "m" else HOUR_MS if p[-1] == "h" else DAY_MS)
              for p in ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")}
 KLINE_HOURS = {"1h": 1, "2h": 2, "4h": 4, "6h": 6, "8h": 8, "12h": 12, "1d": 24}
+#: the times of day of a metrics file's 5-minute rows
+DAY_SLOTS = [f"{minute // 60:02d}:{minute % 60:02d}:00" for minute in range(0, 24 * 60, 5)]
 METRICS_HEADER = ["create_time", "symbol", "sum_open_interest", "sum_open_interest_value",
                   "count_toptrader_long_short_ratio", "sum_toptrader_long_short_ratio",
                   "count_long_short_ratio", "sum_taker_long_short_vol_ratio"]
@@ -167,19 +168,17 @@ class BinanceLens(Lens):
                                  self.world.hourly["funding_8h"].to_numpy(float)) / 0.001)
         ratios = [1.2 + 0.5 * lean + 0.05 * hash_unit(instants, seed, 10 + j) for j in range(4)]
         ratios[3] = 1.0 + 0.1 * lean + 0.15 * hash_unit(instants, seed, 14)  # taker buy/sell volume
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(METRICS_HEADER)
         repeats = set()
         if day < ARCHIVE_DUPLICATES_UNTIL:
             slots = (hash_unit(np.array([day_ms, day_ms + 1]), seed, 20) + 1) * 144
             repeats = {int(s) for s in slots}
-        for i, t in enumerate(instants):
-            stamp = np.datetime64(int(t), "ms").astype("datetime64[s]").item().strftime("%Y-%m-%d %H:%M:%S")
-            row = [stamp, SYMBOL, oi[i], value[i]] + [f"{r[i]:.8f}" for r in ratios]
-            for _ in range(2 if i in repeats else 1):
-                writer.writerow(row)
-        return out.getvalue().encode()
+        # one line per 5 minutes (six years of archives are ~630k lines: written as text, not row by row)
+        columns = zip(DAY_SLOTS, oi, value, *([f"{x:.8f}" for x in r] for r in ratios))
+        lines = [",".join(METRICS_HEADER)]
+        for i, (slot, *fields) in enumerate(columns):
+            line = f"{day.isoformat()} {slot},{SYMBOL}," + ",".join(fields)
+            lines += [line, line] if i in repeats else [line]
+        return ("\n".join(lines) + "\n").encode()
 
     # -- spot klines ----------------------------------------------------------------------------------
     def klines(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
