@@ -249,3 +249,19 @@ def test_the_freshness_check_can_be_executed_by_hand(tmp_path):
     _publish_mart(tmp_path / "published", datetime.now(timezone.utc).date() - timedelta(days=1))
     result = leverage_condition_freshness(warehouse=WarehouseResource(warehouse_dir=str(tmp_path)))
     assert result.passed and result.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_an_in_memory_run_logs_one_planned_event_per_asset_not_per_month(tmp_path, monkeypatch):
+    """The switch is Dagster's own (read by its event log storage); it is on only around a run on an in-memory
+    instance and restored after, and a persistent instance keeps marking a failed run's partitions."""
+    from orchestration.cli import PLANNED_EVENTS_SWITCH, _one_planned_event_per_asset
+
+    monkeypatch.delenv(PLANNED_EVENTS_SWITCH, raising=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        storage = instance.event_log_storage
+        with _one_planned_event_per_asset(instance):
+            assert storage.supports_partition_subset_in_asset_materialization_planned_events
+        assert not storage.supports_partition_subset_in_asset_materialization_planned_events
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as persistent:
+        with _one_planned_event_per_asset(persistent):
+            assert not persistent.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events
