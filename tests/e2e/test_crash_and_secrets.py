@@ -1,7 +1,9 @@
 """Crash safety and secrets, through the command a user runs (``python -m orchestration.cli run``).
 
-One uninterrupted run over a short window is the reference. It runs with a fake key for every keyed provider
-and a persistent Dagster instance: afterwards no key may appear anywhere in the warehouse (DuckDB file, raw
+Each run starts from a copy of the pipeline window (tests/e2e/conftest.py: 60 days already landed and
+published), as the daily refresh does: the last days of the window are landed again, the marts rebuilt and
+published. One uninterrupted run is the reference. It runs with a fake key for every keyed provider and a
+persistent Dagster instance: afterwards no key may appear anywhere in the warehouse (DuckDB file, raw
 payloads, published snapshot), in the run's output, or in Dagster's storage. Then the same run is killed
 with SIGKILL at several points (while landing, while dbt builds, while publishing), each kill in the re-run
 of the warehouse the previous kill left: each time the warehouse must still open, and the re-run after the
@@ -19,11 +21,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from runs import PIPELINE_NOW as NOW  # tests/e2e is on the path
+from runs import copy_warehouse
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = "2024-03-02T00:30:00+00:00"
-WINDOW = ("2024-02-27", "2024-03-01")
+WINDOW = ("2024-02-27", "2024-03-01")  # the last days of the pipeline window
 FAKE_KEYS = {"COINGLASS_API_KEY": "cg-FAKE-7f3a9c1e5b", "COINALYZE_API_KEY": "ca-FAKE-2d8e4f6a0c",
              "CFTC_APP_TOKEN": "cftc-FAKE-9b1d3f5e7a", "GLASSNODE_API_KEY": "gn-FAKE-4c6e8a0b2d",
              "CRYPTOQUANT_API_KEY": "cq-FAKE-1a3c5e7f9b", "SOSOVALUE_API_KEY": "sv-FAKE-8d0f2b4c6e"}
@@ -51,9 +55,10 @@ def _mart(warehouse: Path) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory, pipeline_window):
     """The uninterrupted run, with fake keys and a persistent Dagster instance."""
     root = tmp_path_factory.mktemp("reference")
+    copy_warehouse(pipeline_window, root / "warehouse")
     home = root / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").touch()
@@ -98,9 +103,10 @@ KILLS = [("binance/funding", 0.5),  # landing Binance's OI: payloads half writte
          ("publishing ...", 0.0)]   # publishing the snapshot
 
 
-def test_a_killed_run_leaves_a_warehouse_that_opens_and_a_rerun_gives_the_same_mart(reference, tmp_path):
+def test_a_killed_run_leaves_a_warehouse_that_opens_and_a_rerun_gives_the_same_mart(reference, pipeline_window,
+                                                                                    tmp_path):
     _, _, expected = reference
-    warehouse = tmp_path / "warehouse"
+    warehouse = copy_warehouse(pipeline_window, tmp_path / "warehouse")
     for marker, delay in KILLS:
         assert _run_until(marker, warehouse, delay), f"the run ended before {marker!r}"
         con = duckdb.connect(str(warehouse / "leverage.duckdb"))  # opens (and replays its WAL) after the kill
