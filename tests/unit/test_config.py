@@ -116,3 +116,23 @@ def test_recorded_windows_beyond_the_recorded_span_are_allowed(env, realdata):
         LC_END_DATE=str(latest_complete_day(datetime.now(timezone.utc))))
     config = settings()
     assert config.mode == "recorded" and config.end_date == latest_complete_day()
+
+
+def test_the_command_as_run_keeps_its_exit_code_and_every_line(tmp_path):
+    """``python -m orchestration.cli`` leaves through ``cli.exit_now`` (no interpreter teardown): the exit code
+    and what was printed, on both streams and through a pipe, are all there."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env.update(LC_WAREHOUSE_DIR=str(tmp_path / "warehouse"), LC_START_DATE="2021-13-01")
+    bad = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == "error: LC_START_DATE=2021-13-01 is not a date: days are written YYYY-MM-DD; use e.g. " \
+                         "2021-03-01\n"
+    env.pop("LC_START_DATE")
+    missing = subprocess.run([sys.executable, "-m", "orchestration.cli", "verdict"], env=env, capture_output=True,
+                             text=True)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no published snapshot at ")
+    assert missing.stderr.endswith("run `make run` first\n")
