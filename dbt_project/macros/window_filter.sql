@@ -16,22 +16,19 @@
   (on-run-start creates it): no bounds, a full build.
 -#}
 {% macro window_filter(column, lookback_days=0) -%}
+{#- each bound as SQL: the orchestrator's row (null: no bound), or the var written in (none: no bound) -#}
 {%- set start_date, end_date = var('start_date', 'from_run_window'), var('end_date', 'from_run_window') -%}
 {%- if start_date == 'from_run_window' and end_date == 'from_run_window' -%}
-  {%- set start_date = '(select start_date from meta.run_window)' -%}
-  {%- set end_date = '(select end_date from meta.run_window)' -%}
-(true
-{%- if lookback_days is not none %}
-    and ({{ column }} >= {{ start_date }} - to_days({{ lookback_days | int }}) or {{ start_date }} is null)
-{%- endif %}
-    and ({{ column }} < {{ end_date }} + to_days(1) or {{ end_date }} is null))
+  {%- set lower, upper = '(select start_date from meta.run_window)', '(select end_date from meta.run_window)' -%}
 {%- else -%}
-(true
-{%- if start_date and lookback_days is not none %}
-    and {{ column }} >= cast('{{ start_date }}' as date) - to_days({{ lookback_days | int }})
-{%- endif %}
-{%- if end_date %}
-    and {{ column }} < cast('{{ end_date }}' as date) + to_days(1)
-{%- endif %})
+  {%- set lower = "cast('" ~ start_date ~ "' as date)" if start_date else none -%}
+  {%- set upper = "cast('" ~ end_date ~ "' as date)" if end_date else none -%}
 {%- endif -%}
+(true
+{%- if lower and lookback_days is not none %}
+    and ({{ column }} >= {{ lower }} - to_days({{ lookback_days | int }}) or {{ lower }} is null)
+{%- endif %}
+{%- if upper %}
+    and ({{ column }} < {{ upper }} + to_days(1) or {{ upper }} is null)
+{%- endif %})
 {%- endmacro %}
