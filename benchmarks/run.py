@@ -149,6 +149,7 @@ def main() -> int:
     warnings.filterwarnings("ignore")  # Dagster's beta notices on importing the definitions here
     from orchestration.assets.dbt import DBT_PROJECT, dbt_executable
     from orchestration.config import latest_complete_day
+    from orchestration.resources import WarehouseResource
 
     latest = latest_complete_day()
     daily = ["--start", (latest - timedelta(days=7)).isoformat(), "--end", latest.isoformat()]
@@ -182,12 +183,13 @@ def main() -> int:
         empty = step("dbt build, no data", measure([*dbt, "build", *where], base | {"LC_DUCKDB_PATH": str(db)}, log))
         startup = imports["s"] + parse["s"]
         print("six years of history:", flush=True)
+        six_years = WarehouseResource(warehouse_dir=str(tmp_path / "six_years"))
         full = step("full history, fresh warehouse", measure(_cli(), env("six_years"), log))
-        costs = print_dbt_costs(tmp_path / "six_years" / "dbt-target")
+        costs = print_dbt_costs(six_years.dbt_target)
         rerun = step("re-run of the complete window", measure(_cli(), env("six_years"), log))
         daily_6y = step("daily refresh (8 days)", measure(_cli(*daily), env("six_years"), log))
-        daily_costs = print_dbt_costs(tmp_path / "six_years" / "dbt-target")
-        read_ms = read_latest_days_ms(tmp_path / "six_years" / "published" / "marts.duckdb")
+        daily_costs = print_dbt_costs(six_years.dbt_target)
+        read_ms = read_latest_days_ms(six_years.published_dir / "marts.duckdb")
         print(f"  {'read latest 90 days (published)':<34} {read_ms:7.1f} ms", flush=True)
         print("sixty days of history:", flush=True)
         first_60 = step("60 days, fresh warehouse", measure(_cli(*sixty), env("sixty_days"), log))

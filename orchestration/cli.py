@@ -164,6 +164,9 @@ def _quiet_framework_warnings() -> None:
     warnings.filterwarnings("ignore", category=PreviewWarning)
 
 
+PLANNED_EVENTS_SWITCH = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
 @contextlib.contextmanager
 def _one_planned_event_per_asset(instance) -> Iterator[None]:
     """A landing run over many months logs a 'planned' event per asset per month before it starts (30 x 72
@@ -178,9 +181,6 @@ def _one_planned_event_per_asset(instance) -> Iterator[None]:
         yield
     finally:
         os.environ.pop(PLANNED_EVENTS_SWITCH, None)
-
-
-PLANNED_EVENTS_SWITCH = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 
 def _has_dagster_home() -> bool:
@@ -309,8 +309,6 @@ def exit_now(code: int) -> None:
     was printed. Every file and DuckDB connection is closed by then (the warehouse's are closed per step)."""
     import atexit
 
-    sys.stdout.flush()
-    sys.stderr.flush()
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
