@@ -91,16 +91,10 @@ def _empty_warehouse(path: Path) -> None:
     import duckdb
 
     from orchestration.definitions import datasets
-    from orchestration.raw_store import STATUS_COLUMNS, STATUS_TABLE, raw_columns, raw_table
+    from orchestration.raw_store import create_raw_tables
 
-    con = duckdb.connect(str(path))
-    con.execute("create schema if not exists raw")
-    for dataset in datasets():
-        columns = ", ".join(f'"{name}" {kind}' for name, kind in raw_columns(dataset).items())
-        con.execute(f"create table if not exists {raw_table(dataset)} ({columns})")
-    con.execute(f"create table if not exists {STATUS_TABLE} "
-                f"({', '.join(f'{n} {k}' for n, k in STATUS_COLUMNS.items())})")
-    con.close()
+    with duckdb.connect(str(path)) as con:
+        create_raw_tables(con, datasets())
 
 
 def read_latest_days_ms(published: Path, days: int = 90, repeat: int = 7) -> float:

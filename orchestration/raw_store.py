@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 import duckdb
 import pandas as pd
@@ -105,6 +106,14 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
     if table == STATUS_TABLE:  # a warehouse from before a column was added gets it (null for old rows)
         for name, kind in columns.items():
             con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection, datasets: Iterable[Dataset]) -> None:
+    """Each dataset's raw table and the landing status, with no rows: what the models read before any feed has
+    landed (a dbt build's floor; dbt's unit tests need the relations their inputs stand for)."""
+    for dataset in datasets:
+        _ensure_table(con, raw_table(dataset), raw_columns(dataset))
+    _ensure_table(con, STATUS_TABLE, STATUS_COLUMNS)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], frame: pd.DataFrame,

@@ -104,16 +104,17 @@ def run_window_sql(window: Window | None) -> list[tuple[str, list]]:
 def dbt_build_args(project_changed: bool = True) -> list[str]:
     """The same arguments every run (the window is data, see :func:`run_window_sql`), so partial parsing holds.
 
-    What depends only on the dbt project, not on the data, is built when the project is new to this warehouse
-    (its first build, or a model, macro or var changed since the last publish) and left out of the builds of
-    an unchanged project, where it would re-prove or re-create the same thing:
-    - the unit tests (the models' SQL on fixed inputs);
-    - the staging views (a view is its SQL: DuckDB reads the raw table through it at query time), with the
-      tests on them (uniqueness of the key each view deduplicates on itself)."""
+    A pipeline build never runs the dbt unit tests: they prove the models' SQL on fixed inputs, whatever the
+    data, so they belong to development and CI, as dbt advises (``make test`` runs them on empty relations:
+    tests/assets/test_dbt_unit_tests.py), not to every production build (about 4 s of a full build).
+    What else depends only on the dbt project, not on the data, is built when the project is new to this
+    warehouse (its first build, or a model, macro or var changed since the last publish) and left out of the
+    builds of an unchanged project: the staging views (a view is its SQL: DuckDB reads the raw table through
+    it at query time), with the tests on them (uniqueness of the key each view deduplicates on itself)."""
     # one --exclude value, space separated: dagster-dbt folds --select/--exclude into its own selection and
     # reads a second value after the flag as a positional argument
-    return ["build"] if project_changed else \
-        ["build", "--exclude", "resource_type:unit_test config.materialized:view"]
+    return ["build", "--exclude", "resource_type:unit_test" if project_changed else
+            "resource_type:unit_test config.materialized:view"]
 
 
 class LayerTranslator(DagsterDbtTranslator):

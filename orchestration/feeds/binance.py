@@ -202,20 +202,27 @@ class OpenInterest(BinanceDataset):
         if named and named.group(1) != SYMBOL:
             raise self.parse_error(f"archive member {name!r} is for symbol {named.group(1)!r}, not {SYMBOL!r}: "
                                    "refusing to land another instrument")
-        reader = csv.DictReader(io.StringIO(text))
-        missing = set(self.ARCHIVE_COLUMNS) - set(reader.fieldnames or [])
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+        missing = set(self.ARCHIVE_COLUMNS) - set(header)
         if missing:
-            raise self.parse_error(f"metrics CSV lacks columns {sorted(missing)}; header is {reader.fieldnames}")
+            raise self.parse_error(f"metrics CSV lacks columns {sorted(missing)}; header is {header or None}")
+        at = {name: header.index(name) for name in ("symbol", "create_time", "sum_open_interest",
+                                                    "sum_open_interest_value")}
         seen: dict[datetime, Row] = {}
-        for line, rec in enumerate(reader, start=2):
+        for line, values in enumerate((values for values in reader if values), start=2):  # blank lines skipped
+            checked = len(values) == len(header)
             try:  # fast path; on any doubt, the checked path below names the field and the line
-                row = {"symbol": rec["symbol"], "ts": datetime.fromisoformat(rec["create_time"]), "period": "5m",
-                       "sum_open_interest": number(rec["sum_open_interest"]),
-                       "sum_open_interest_value": number(rec["sum_open_interest_value"]), "source": "archive"}
-                checked = row["symbol"] == SYMBOL and row["ts"].tzinfo is None and len(rec["create_time"]) == 19
-            except (TypeError, ValueError):
+                row = {"symbol": values[at["symbol"]], "ts": datetime.fromisoformat(values[at["create_time"]]),
+                       "period": "5m", "sum_open_interest": number(values[at["sum_open_interest"]]),
+                       "sum_open_interest_value": number(values[at["sum_open_interest_value"]]), "source": "archive"}
+                checked = checked and row["symbol"] == SYMBOL and row["ts"].tzinfo is None \
+                    and len(values[at["create_time"]]) == 19
+            except (IndexError, TypeError, ValueError):
                 checked = False
             if not checked:
+                rec = dict(zip(header, values)) if len(values) >= len(header) else \
+                    {name: values[i] if i < len(values) else None for i, name in enumerate(header)}
                 where = f" on CSV line {line}"
                 row = {"symbol": self.instrument(rec, "symbol", SYMBOL, where=where),
                        "ts": field(self, rec, "create_time", utc_time, where=where), "period": "5m",

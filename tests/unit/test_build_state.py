@@ -44,7 +44,7 @@ def test_a_window_beyond_what_was_published_or_another_dbt_project_rebuilds_from
     record_publish(con, Window(date(2021, 1, 1), date(2024, 2, 1)), "f1", datetime(2024, 2, 2))
     assert rebuild_window(con, WINDOW, "f1") == Window(date(2024, 2, 2), date(2024, 3, 1))
     assert rebuild_window(con, WINDOW, "f2") == WINDOW  # a model changed: everything again
-    assert published_with(con, "f1") and not published_with(con, "f2")  # dbt unit tests run again for f2
+    assert published_with(con, "f1") and not published_with(con, "f2")  # the staging views are built again for f2
     assert not published_with(duckdb.connect(), "f1")
 
 
