@@ -11,7 +11,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 from orchestration.config import REPORT_FILE, ConfigError, settings
 from orchestration.days import Window
@@ -112,7 +111,7 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None, 
         quiet = _stdout_to(log_path)
     if instance is None:
         instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
-    with quiet, _one_planned_event_per_asset(instance):
+    with quiet:
         runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
             instance=instance, tags={**range_tags(window), **({RELAND_TAG: "all"} if reland else {})},
             raise_on_error=False, run_config=run_config)]
@@ -162,25 +161,6 @@ def _quiet_framework_warnings() -> None:
 
     warnings.filterwarnings("ignore", category=BetaWarning)
     warnings.filterwarnings("ignore", category=PreviewWarning)
-
-
-PLANNED_EVENTS_SWITCH = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-
-
-@contextlib.contextmanager
-def _one_planned_event_per_asset(instance) -> Iterator[None]:
-    """A landing run over many months logs a 'planned' event per asset per month before it starts (30 x 72
-    for six years, ~3 s); Dagster's switch for single-run backfills logs one per asset. Its cost, a failed
-    run's partitions not marked failed, is none for an in-memory instance that ends with the run: a persistent
-    one (DAGSTER_HOME) keeps Dagster's default."""
-    if not instance.is_ephemeral or PLANNED_EVENTS_SWITCH in os.environ:
-        yield
-        return
-    os.environ[PLANNED_EVENTS_SWITCH] = "true"
-    try:
-        yield
-    finally:
-        os.environ.pop(PLANNED_EVENTS_SWITCH, None)
 
 
 def _has_dagster_home() -> bool:

@@ -15,7 +15,7 @@ from orchestration.days import Window
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-PARTITIONS_START = date(2021, 1, 1)  # first landing partition
+PARTITIONS_START = date(2021, 1, 1)  # the first landing partition's first day (partitions are years: a 1 January)
 MODES = ("sample", "recorded", "live")
 #: the report page, written beside the snapshot in published/ (orchestration.report.build)
 REPORT_FILE = "report.html"

@@ -1,6 +1,6 @@
 """The one Dagster code location: landing assets, dbt assets, gates, publishing, the daily schedule.
 
-Two jobs: ``land_feeds`` (partitioned by month, narrowed to days by tags: every feed, raw gates) and
+Two jobs: ``land_feeds`` (partitioned by year, narrowed to days by tags: every feed, raw gates) and
 ``build_marts`` (unpartitioned: re-check of the raw tables, dbt build over the window, mart gates, publish).
 The schedule launches the landing; a run-status sensor launches the marts after it (see
 ``orchestration.sensors``); ``make run`` runs both. A second sensor warns, hourly, when the published mart's
@@ -21,7 +21,7 @@ from orchestration.assets.publishing import MAY_BE_EMPTY, PUBLISHED_MARTS, publi
 from orchestration.assets.report import published_report
 from orchestration.config import ConfigError, settings
 from orchestration.feeds.registry import datasets
-from orchestration.partitions import MONTHLY, SCHEDULE_DAYS, range_tags, scheduled_window
+from orchestration.partitions import SCHEDULE_DAYS, YEARLY, range_tags, scheduled_window
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
 
@@ -66,8 +66,8 @@ def build_defs(resource_overrides: dict | None = None) -> dg.Definitions:
                              description="Gate every table the snapshot publishes before it is published.")
     raw = dg.AssetSelection.groups(RAW_GROUP)
     rechecks = dg.AssetSelection.checks(*raw_rechecks.check_keys)
-    land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=MONTHLY,
-                               description="Land every feed for the days of its months (narrowed by its window "
+    land = dg.define_asset_job(LAND_JOB, selection=raw - rechecks, partitions_def=YEARLY,
+                               description="Land every feed for the days of its years (narrowed by its window "
                                            "tags); gate the raw tables.")
     # the freshness check reads the published snapshot: inside build_marts it would run before publishing; its
     # sensor evaluates it every hour instead

@@ -1,23 +1,28 @@
-"""The landing partitions (one per UTC month) and the window of days a run covers.
+"""The landing partitions (one per UTC year) and the window of days a run covers.
 
-Why months, not days: Dagster records events per partition per asset even in a single-run backfill, so six
-years of daily partitions cost ~2,150 events per landing asset (minutes of bookkeeping for ``make run``);
-monthly partitions cost ~70. A day keeps its own outcome (landed, failed and why, unavailable) in
-``raw._landing_status`` and in the materialization's metadata, and a run can land any range of days inside
-its months: the run's window tags (``leverage/window_start``, ``leverage/window_end``) narrow it, which is
-how the daily schedule re-lands only its last days and how a single failed day is re-run from the UI.
+Why years, not days or months: Dagster records an event per partition per asset even in a single-run
+backfill (about 2 ms each on the in-memory instance ``make run`` uses), so six years of daily partitions cost
+~2,150 events per landing asset and monthly ones ~72, 2,160 for the 30 feeds (~5 s of a six-year run); yearly
+ones cost 6. A partition is only Dagster's bookkeeping of what ran: a day keeps its own outcome (landed,
+failed and why, unavailable) in ``raw._landing_status`` and in the materialization's metadata, and a run can
+land any range of days inside its years: the run's window tags (``leverage/window_start``,
+``leverage/window_end``) narrow it, which is how the daily schedule re-lands only its last days and how a
+single failed day is re-run from the UI. A whole year launched from the UI without tags re-lands only the
+days that are not settled yet (``raw_store.settled_days``).
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import dagster as dg
 
 from orchestration.config import PARTITIONS_START, every_day
 from orchestration.days import Window
 
-#: one landing partition per UTC month; the month in progress is included (its complete days land daily)
-MONTHLY = dg.MonthlyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="UTC", end_offset=1)
+#: one landing partition per UTC year, keyed by the year ("2024"); the year in progress is included (its
+#: complete days land daily)
+YEARLY = dg.TimeWindowPartitionsDefinition(start=datetime.combine(PARTITIONS_START, time(), timezone.utc),
+                                           cron_schedule="0 0 1 1 *", fmt="%Y", timezone="UTC", end_offset=1)
 #: a backfill of a range is one run over the range, never one run per day
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 #: the daily schedule's length: it re-lands this many days ending with the latest complete one, so data that
@@ -31,14 +36,10 @@ def window_from_keys(start_key: str, end_key: str) -> Window:
     return Window(date.fromisoformat(start_key), date.fromisoformat(end_key))
 
 
-def month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
-
-
-def months_window(start_key: str, end_key: str) -> Window:
-    """Every day of the months from partition key ``start_key`` through ``end_key``."""
-    return Window(date.fromisoformat(start_key[:10]), month_end(date.fromisoformat(end_key[:10])))
+def partitions_window(start_key: str, end_key: str) -> Window:
+    """Every day of the landing partitions ``start_key`` through ``end_key``."""
+    first, last = YEARLY.time_window_for_partition_key(start_key), YEARLY.time_window_for_partition_key(end_key)
+    return Window(first.start.date(), last.end.date() - timedelta(days=1))
 
 
 def narrowed(window: Window, tags, latest: date | None = None) -> Window | None:
@@ -53,10 +54,10 @@ def narrowed(window: Window, tags, latest: date | None = None) -> Window | None:
 
 
 def window_from_context(context, latest: date | None = None) -> Window | None:
-    """The days a partitioned (landing) run covers, from an asset or check context: its months, narrowed
+    """The days a partitioned (landing) run covers, from an asset or check context: its years, narrowed
     to the run's window tags and to ``latest``."""
     key_range = context.partition_key_range
-    return narrowed(months_window(key_range.start, key_range.end), context.run.tags, latest)
+    return narrowed(partitions_window(key_range.start, key_range.end), context.run.tags, latest)
 
 
 #: a landing run tagged ``leverage/reland: all`` re-lands settled days too (see ``raw_store.settled_days``)
@@ -71,13 +72,13 @@ WINDOW_END_TAG = "leverage/window_end"
 
 
 def window_from_tags(tags) -> Window | None:
-    """A run's window from its tags: our window tags, else the months of Dagster's partition range or
+    """A run's window from its tags: our window tags, else the years of Dagster's partition range or
     single partition (a landing run launched from the UI)."""
     if WINDOW_START_TAG in tags and WINDOW_END_TAG in tags:
         return window_from_keys(tags[WINDOW_START_TAG], tags[WINDOW_END_TAG])
     for start, end in ((RANGE_START_TAG, RANGE_END_TAG), (PARTITION_TAG, PARTITION_TAG)):
         if start in tags and end in tags:
-            return months_window(tags[start], tags[end])
+            return partitions_window(tags[start], tags[end])
     return None
 
 
@@ -98,12 +99,13 @@ def window_tags(window: Window) -> dict[str, str]:
     return {WINDOW_START_TAG: window.start.isoformat(), WINDOW_END_TAG: window.end.isoformat()}
 
 
-def month_key(day: date) -> str:
-    return day.replace(day=1).isoformat()
+def partition_key(day: date) -> str:
+    """The key of the landing partition that holds ``day``."""
+    return YEARLY.get_partition_key_for_timestamp(datetime.combine(day, time(), timezone.utc).timestamp())
 
 
 def range_tags(window: Window) -> dict[str, str]:
-    """Run tags that make one landing run cover exactly ``window``: the range of its months, narrowed by
+    """Run tags that make one landing run cover exactly ``window``: the range of its years, narrowed by
     the window tags."""
-    return {RANGE_START_TAG: month_key(window.start), RANGE_END_TAG: month_key(window.end), **window_tags(window)}
-
+    return {RANGE_START_TAG: partition_key(window.start), RANGE_END_TAG: partition_key(window.end),
+            **window_tags(window)}

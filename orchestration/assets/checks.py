@@ -49,7 +49,7 @@ def partition_window(context: dg.AssetCheckExecutionContext) -> Window | None:
     except Exception:  # not time-window partitions: fall back to ISO-date keys, end inclusive
         rng = context.partition_key_range
         days = Window(date.fromisoformat(rng.start[:10]), date.fromisoformat(rng.end[:10]))
-    # a landing run narrowed to some days of its months (window tags) is checked on those days
+    # a landing run narrowed to some days of its years (window tags) is checked on those days
     return narrowed(days, context.run.tags) or days
 
 

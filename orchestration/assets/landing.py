@@ -9,7 +9,7 @@ from orchestration.assets.checks import Gate, run_gate
 from orchestration.config import latest_complete_day
 from orchestration.days import Window
 from orchestration.feeds.base import Dataset
-from orchestration.partitions import MONTHLY, RELAND_TAG, SINGLE_RUN, window_from_context
+from orchestration.partitions import RELAND_TAG, SINGLE_RUN, YEARLY, window_from_context
 from orchestration.raw_store import days_with_status, land, raw_columns, raw_table, settled_days, skip
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.trailing import trailing_window
@@ -28,14 +28,14 @@ def raw_gate(dataset: Dataset, recheck: bool = False) -> Gate:
 
 
 def landing_asset(dataset: Dataset) -> dg.AssetsDefinition:
-    """A monthly-partitioned asset that lands ``dataset`` for the run's days into its raw table (see
-    ``orchestration.partitions`` for why months, and how a run narrows to days), then gates what it landed."""
+    """A yearly-partitioned asset that lands ``dataset`` for the run's days into its raw table (see
+    ``orchestration.partitions`` for why years, and how a run narrows to days), then gates what it landed."""
     table = raw_table(dataset)
     gate = raw_gate(dataset)
 
     @dg.asset(
         key=raw_asset_key(dataset),
-        partitions_def=MONTHLY,
+        partitions_def=YEARLY,
         backfill_policy=SINGLE_RUN,
         group_name="raw",
         kinds={"python", "duckdb"},

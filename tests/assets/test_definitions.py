@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.assets.dbt import dbt_build_args, run_window_sql
 from orchestration.feeds.base import Window
-from orchestration.partitions import MONTHLY, range_tags, window_tags
+from orchestration.partitions import YEARLY, range_tags, window_tags
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
     assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.job.name == "land_feeds"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING  # refreshes as soon as a daemon runs
-    assert MONTHLY.start.date() == date(2021, 1, 1)
+    assert YEARLY.start.date() == date(2021, 1, 1)
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(
             2024, 3, 2, 0, 30, tzinfo=timezone.utc))
@@ -60,9 +60,13 @@ def test_daily_schedule_relands_the_last_eight_days_in_one_run(defs):
     assert range_tags(Window(date(2024, 2, 23), date(2024, 3, 1))).items() <= request.tags.items()
     assert request.run_key == "2024-03-01"
     assert request.tags["leverage/window_start"] == "2024-02-23" and request.tags["leverage/window_end"] == "2024-03-01"
-    keys = MONTHLY.get_partition_keys_in_range(dg.PartitionKeyRange(
+    keys = YEARLY.get_partition_keys_in_range(dg.PartitionKeyRange(
         request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]))
-    assert keys == ["2024-02-01", "2024-03-01"]  # a valid range of the job's (monthly) partitions
+    assert keys == ["2024"]  # a valid range of the job's (yearly) partitions
+    new_year = range_tags(Window(date(2024, 12, 25), date(2025, 1, 1)))
+    assert YEARLY.get_partition_keys_in_range(dg.PartitionKeyRange(
+        new_year["dagster/asset_partition_range_start"], new_year["dagster/asset_partition_range_end"])) == \
+        ["2024", "2025"]
     from orchestration.partitions import scheduled_window
 
     assert scheduled_window(date(2021, 1, 3)) == Window(date(2021, 1, 1), date(2021, 1, 3))  # not before the start
@@ -75,7 +79,7 @@ def test_jobs_split_partitioned_landing_from_unpartitioned_marts(defs):
     assert land_keys and all(k.startswith("raw/") for k in land_keys)
     assert {"leverage_condition", "published/marts", "published/report", "stg_binance__funding"} <= mart_keys
     assert not land_keys & mart_keys
-    assert land.partitions_def == MONTHLY and marts.partitions_def is None
+    assert land.partitions_def == YEARLY and marts.partitions_def is None
 
 
 def _sensor_requests(defs, tags, status=None):
@@ -93,8 +97,8 @@ def test_marts_follow_a_successful_landing_over_its_window(defs):
     request = _sensor_requests(defs, range_tags(Window(date(2024, 1, 2), date(2024, 2, 1))))
     assert isinstance(request, dg.RunRequest) and request.run_key == "landing-run"
     assert request.tags == window_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))
-    from_ui = _sensor_requests(defs, {"dagster/partition": "2024-02-01"})  # one month launched from the UI
-    assert from_ui.tags == window_tags(Window(date(2024, 2, 1), date(2024, 2, 29)))
+    from_ui = _sensor_requests(defs, {"dagster/partition": "2024"})  # one year launched from the UI
+    assert from_ui.tags == window_tags(Window(date(2024, 1, 1), date(2024, 12, 31)))
     assert isinstance(_sensor_requests(defs, {}), dg.SkipReason)
 
 
@@ -113,8 +117,8 @@ def test_the_window_reaches_dbt_as_data_and_its_arguments_never_change(tmp_path)
     for sql, params in run_window_sql(None):
         con.execute(sql, params)
     assert con.execute("select * from meta.run_window").fetchall() == [(None, None)]
-    assert range_tags(window) == {"dagster/asset_partition_range_start": "2024-01-01",
-                                  "dagster/asset_partition_range_end": "2024-03-01",
+    assert range_tags(window) == {"dagster/asset_partition_range_start": "2024",
+                                  "dagster/asset_partition_range_end": "2024",
                                   "leverage/window_start": "2024-01-02", "leverage/window_end": "2024-03-01"}
 
 
@@ -159,32 +163,33 @@ def test_unpartitioned_dbt_assets_take_the_runs_partition_window():
     ctx = lambda tags: SimpleNamespace(run=SimpleNamespace(tags=tags))  # noqa: E731
     assert run_window(ctx(range_tags(Window(date(2024, 1, 2), date(2024, 2, 1)))), default) == \
         Window(date(2024, 1, 2), date(2024, 2, 1))
-    assert run_window(ctx({"dagster/partition": "2024-02-01"}), default) == Window(date(2024, 2, 1), date(2024, 2, 29))
-    assert run_window(ctx({"dagster/asset_partition_range_start": "2024-01-01",
-                           "dagster/asset_partition_range_end": "2024-02-01"}), default) == \
-        Window(date(2024, 1, 1), date(2024, 2, 29))
+    assert run_window(ctx({"dagster/partition": "2023"}), default) == Window(date(2023, 1, 1), date(2023, 12, 31))
+    assert run_window(ctx({"dagster/asset_partition_range_start": "2022",
+                           "dagster/asset_partition_range_end": "2023"}), default) == \
+        Window(date(2022, 1, 1), date(2023, 12, 31))
     assert run_window(ctx(window_tags(Window(date(2024, 1, 5), date(2024, 1, 9)))), default) == \
         Window(date(2024, 1, 5), date(2024, 1, 9))
     assert run_window(ctx({}), default) == default
 
 
-def test_a_landing_run_lands_the_days_of_its_months_narrowed_by_its_window_tags():
+def test_a_landing_run_lands_the_days_of_its_years_narrowed_by_its_window_tags():
     from types import SimpleNamespace
 
-    from orchestration.partitions import month_end, window_from_context
+    from orchestration.partitions import partition_key, partitions_window, window_from_context
 
     def ctx(start, end, tags=None):
         return SimpleNamespace(partition_key_range=dg.PartitionKeyRange(start, end), run=SimpleNamespace(tags=tags or {}))
 
-    assert month_end(date(2024, 2, 10)) == date(2024, 2, 29) and month_end(date(2023, 12, 1)) == date(2023, 12, 31)
-    assert window_from_context(ctx("2024-02-01", "2024-02-01")) == Window(date(2024, 2, 1), date(2024, 2, 29))
-    # the month in progress lands up to the latest complete day
-    assert window_from_context(ctx("2024-02-01", "2024-03-01"), latest=date(2024, 3, 4)) == \
-        Window(date(2024, 2, 1), date(2024, 3, 4))
-    # a failed day re-run from the UI: its month, narrowed by the window tags
+    assert partition_key(date(2024, 12, 31)) == "2024" and partition_key(date(2025, 1, 1)) == "2025"
+    assert partitions_window("2021", "2022") == Window(date(2021, 1, 1), date(2022, 12, 31))
+    assert window_from_context(ctx("2024", "2024")) == Window(date(2024, 1, 1), date(2024, 12, 31))
+    # the year in progress lands up to the latest complete day
+    assert window_from_context(ctx("2023", "2024"), latest=date(2024, 3, 4)) == \
+        Window(date(2023, 1, 1), date(2024, 3, 4))
+    # a failed day re-run from the UI: its year, narrowed by the window tags
     tags = window_tags(Window(date(2024, 2, 12), date(2024, 2, 12)))
-    assert window_from_context(ctx("2024-02-01", "2024-02-01", tags)) == Window(date(2024, 2, 12), date(2024, 2, 12))
-    assert window_from_context(ctx("2024-04-01", "2024-04-01"), latest=date(2024, 3, 4)) is None  # nothing complete
+    assert window_from_context(ctx("2024", "2024", tags)) == Window(date(2024, 2, 12), date(2024, 2, 12))
+    assert window_from_context(ctx("2025", "2025"), latest=date(2024, 3, 4)) is None  # nothing complete
 
 
 def _publish_mart(published, latest: date) -> None:
@@ -250,19 +255,3 @@ def test_the_freshness_check_can_be_executed_by_hand(tmp_path):
     _publish_mart(tmp_path / "published", datetime.now(timezone.utc).date() - timedelta(days=1))
     result = leverage_condition_freshness(warehouse=WarehouseResource(warehouse_dir=str(tmp_path)))
     assert result.passed and result.severity == dg.AssetCheckSeverity.WARN
-
-
-def test_an_in_memory_run_logs_one_planned_event_per_asset_not_per_month(tmp_path, monkeypatch):
-    """The switch is Dagster's own (read by its event log storage); it is on only around a run on an in-memory
-    instance and restored after, and a persistent instance keeps marking a failed run's partitions."""
-    from orchestration.cli import PLANNED_EVENTS_SWITCH, _one_planned_event_per_asset
-
-    monkeypatch.delenv(PLANNED_EVENTS_SWITCH, raising=False)
-    with dg.DagsterInstance.ephemeral() as instance:
-        storage = instance.event_log_storage
-        with _one_planned_event_per_asset(instance):
-            assert storage.supports_partition_subset_in_asset_materialization_planned_events
-        assert not storage.supports_partition_subset_in_asset_materialization_planned_events
-    with dg.DagsterInstance.local_temp(str(tmp_path)) as persistent:
-        with _one_planned_event_per_asset(persistent):
-            assert not persistent.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events

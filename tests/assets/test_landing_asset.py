@@ -10,7 +10,7 @@ from datetime import date
 from orchestration.assets.landing import landing_asset
 from orchestration.feeds import binance
 from orchestration.feeds.base import Window
-from orchestration.partitions import range_tags
+from orchestration.partitions import range_tags, window_tags
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
 NOW = "2024-03-02T00:30:00+00:00"
@@ -27,35 +27,37 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
             for e in result.get_asset_materialization_events()}
 
 
-def test_one_month_lands_its_days_and_reports_them(resources, tmp_path):
+def test_the_year_in_progress_lands_its_complete_days_and_reports_them(resources, tmp_path):
     asset = landing_asset(binance.DATASETS["funding"])
-    result = dg.materialize([asset], partition_key="2024-02-01", resources=resources)
+    result = dg.materialize([asset], partition_key="2024", resources=resources)
     meta = _metadata(result)
-    assert list(meta) == ["2024-02-01"]
-    assert meta["2024-02-01"]["window_rows"] == 29 * 3 and meta["2024-02-01"]["feed_status"] == "ok"
-    assert meta["2024-02-01"]["window"] == "2024-02-01..2024-02-29" and meta["2024-02-01"]["days_landed"] == 29
+    assert list(meta) == ["2024"]  # sample clock 2024-03-02 00:30: January 1 to March 1 are complete
+    assert meta["2024"]["window_rows"] == 61 * 3 and meta["2024"]["feed_status"] == "ok"
+    assert meta["2024"]["window"] == "2024-01-01..2024-03-01" and meta["2024"]["days_landed"] == 61
     con = duckdb.connect(str(tmp_path / "warehouse" / "leverage.duckdb"), read_only=True)
-    assert con.execute("SELECT count(*) FROM raw.binance__funding WHERE partition_date >= DATE '2024-02-01'"
-                       ).fetchone()[0] == 29 * 3  # and the trailing year before it (test_trailing_history)
+    assert con.execute("SELECT count(*) FROM raw.binance__funding WHERE partition_date >= DATE '2024-01-01'"
+                       ).fetchone()[0] == 61 * 3  # and the trailing year before it (test_trailing_history)
 
 
 def test_a_range_is_one_run_narrowed_to_its_window_tags(resources):
-    """The schedule's shape: the months of its window, in one run, landing only the window's days."""
+    """The schedule's shape: the years of its window (two across New Year), in one run, landing only the
+    window's days."""
     asset = landing_asset(binance.DATASETS["funding"])
-    tags = {**range_tags(Window(date(2024, 1, 25), date(2024, 2, 10)))}
+    tags = {**range_tags(Window(date(2023, 12, 25), date(2024, 1, 10)))}
     result = dg.materialize([asset], tags=tags, resources=resources)
     meta = _metadata(result)
-    assert sorted(meta) == ["2024-01-01", "2024-02-01"]  # one materialization per month partition
-    for month in meta.values():
-        assert "dagster/row_count" not in month and month["window_rows"] == 17 * 3
-        assert month["window"] == "2024-01-25..2024-02-10" and month["days_landed"] == 17
+    assert sorted(meta) == ["2023", "2024"]  # one materialization per year partition
+    for year in meta.values():
+        assert "dagster/row_count" not in year and year["window_rows"] == 17 * 3
+        assert year["window"] == "2023-12-25..2024-01-10" and year["days_landed"] == 17
 
 
-def test_the_month_in_progress_lands_its_complete_days_and_lists_days_that_did_not_land(resources):
+def test_a_day_re_run_from_the_ui_lands_that_day_only(resources):
     asset = landing_asset(binance.DATASETS["open_interest"])  # the API serves 30 days, the archive the rest
-    result = dg.materialize([asset], partition_key="2024-03-01", resources=resources)
-    meta = _metadata(result)["2024-03-01"]
-    assert meta["window"] == "2024-03-01"  # sample clock 2024-03-02 00:30: only March 1 is complete
+    result = dg.materialize([asset], partition_key="2024", tags=window_tags(Window(date(2024, 3, 1), date(2024, 3, 1))),
+                            resources=resources)
+    meta = _metadata(result)["2024"]
+    assert meta["window"] == "2024-03-01"  # its year, narrowed by the window tags
     assert meta["days_landed"] == 1 and "not_landed" not in meta
 
 

@@ -18,8 +18,10 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from orchestration import resources
 from orchestration.assets.landing import landing_asset
 from orchestration.config import latest_complete_day
+from orchestration.days import Window
 from orchestration.feeds import binance, bybit, deribit, dydx, okx
 from orchestration.feeds.http import Reachability
+from orchestration.partitions import partition_key, window_tags
 from orchestration.resources import FeedTransportResource, WarehouseResource
 
 FEEDS = [binance.DATASETS["funding"], bybit.DATASETS["funding"], okx.DATASETS["funding"],
@@ -45,9 +47,11 @@ def attempts(monkeypatch):
 
 def land_live(tmp_path, reachability: Reachability, monkeypatch):
     monkeypatch.setattr(resources, "LIVE_REACHABILITY", reachability)
-    month = (latest_complete_day().replace(day=1) - timedelta(days=1)).replace(day=1)  # a month that has ended
+    month_end = latest_complete_day().replace(day=1) - timedelta(days=1)  # a month that has ended
+    month = month_end.replace(day=1)
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([landing_asset(d) for d in FEEDS], partition_key=month.isoformat(), instance=instance,
+    result = dg.materialize([landing_asset(d) for d in FEEDS], partition_key=partition_key(month), instance=instance,
+                            tags=window_tags(Window(month, month_end)),
                             resources={"warehouse": WarehouseResource(warehouse_dir=str(tmp_path / "wh")),
                                        "feeds": FeedTransportResource(mode="live")})
     con = duckdb.connect(str(tmp_path / "wh" / "leverage.duckdb"), read_only=True)

@@ -453,9 +453,9 @@ def test_the_schedule_and_the_sensor_refresh_the_last_eight_days(copy):
     assert landing.success
     landed = {(e.materialization.asset_key.to_user_string(), e.materialization.partition):
               {k: v.value for k, v in e.materialization.metadata.items()} for e in landing.get_asset_materialization_events()}
-    # one materialization per landing asset and month partition (February and March), each landing the 8 days
-    assert len(landed) == 2 * len(datasets())
-    assert landed[("raw/cftc__cme_open_interest", "2024-02-01")]["window"] == "2024-02-23..2024-03-01"
+    # one materialization per landing asset for its year partition (2024), landing the 8 days
+    assert len(landed) == len(datasets())
+    assert landed[("raw/cftc__cme_open_interest", "2024")]["window"] == "2024-02-23..2024-03-01"
     sensor = defs.resolve_sensor_def("build_marts_after_landing")
     context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
                                                  dagster_run=landing.dagster_run,
@@ -479,7 +479,7 @@ def test_rerunning_the_complete_window_lands_only_unsettled_days_and_changes_not
     landed = {(e.asset_key.to_user_string(), e.materialization.partition):
               {k: v.value for k, v in e.materialization.metadata.items()}
               for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "raw"}
-    funding = landed[("raw/binance__funding", "2024-03-01")]
+    funding = landed[("raw/binance__funding", "2024")]
     assert funding["landed"] == "2024-02-23..2024-03-01" and funding["days_settled"] == 52
     assert rows(copy / "published" / "marts.duckdb", mart_sql) == before
     builds = rows(copy / "leverage.duckdb", "SELECT start_date, end_date FROM meta.marts_builds")
