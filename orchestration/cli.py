@@ -91,6 +91,16 @@ class RefreshResult:
         return [evaluation for r in self.runs for evaluation in r.get_asset_check_evaluations()]
 
 
+def _warehouse_file(defs) -> Path:
+    """The DuckDB file of ``defs``' warehouse resource (its EnvVar resolved, as Dagster does at run time)."""
+    import dagster as dg
+
+    from orchestration.resources import WarehouseResource
+
+    folder = defs.resources["warehouse"].warehouse_dir
+    return WarehouseResource(warehouse_dir=folder.get_value() if isinstance(folder, dg.EnvVar) else folder).duckdb_path
+
+
 def run(window: Window, defs=None, instance=None, log_path: Path | None = None, reland: bool = False) -> RefreshResult:
     """Land every feed for ``window`` in one run, then build, gate and publish the marts over it in a second
     (what the schedule and the marts sensor do, in process). With ``log_path`` the terminal shows only the
@@ -99,6 +109,7 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None, 
 
     from orchestration.definitions import LAND_JOB, MARTS_JOB, build_defs
     from orchestration.partitions import RELAND_TAG, range_tags, window_tags
+    from orchestration.resources import kept_open
 
     defs = defs or build_defs()
     run_config = None
@@ -112,9 +123,10 @@ def run(window: Window, defs=None, instance=None, log_path: Path | None = None, 
     if instance is None:
         instance = dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral()
     with quiet:
-        runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
-            instance=instance, tags={**range_tags(window), **({RELAND_TAG: "all"} if reland else {})},
-            raise_on_error=False, run_config=run_config)]
+        with kept_open(_warehouse_file(defs)):  # nothing else opens the file while the feeds land
+            runs = [defs.resolve_job_def(LAND_JOB).execute_in_process(
+                instance=instance, tags={**range_tags(window), **({RELAND_TAG: "all"} if reland else {})},
+                raise_on_error=False, run_config=run_config)]
         if runs[0].success:
             runs.append(defs.resolve_job_def(MARTS_JOB).execute_in_process(
                 instance=instance, tags=window_tags(window), raise_on_error=False, run_config=run_config))

@@ -23,13 +23,36 @@ def live_rate_limiter(spec: ProviderSpec) -> RateLimiter:
     return _LIVE_LIMITERS.setdefault(spec.name, RateLimiter(spec.requests_per_second))
 
 
+#: warehouse files this process keeps open across steps (:func:`kept_open`), by path
+_KEPT_OPEN: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
+@contextmanager
+def kept_open(duckdb_path: Path) -> Iterator[None]:
+    """The warehouse file open in this process until the block ends, for every step's :meth:`WarehouseResource
+    .connect` and :meth:`~WarehouseResource.held`: what ``make run`` does around its landing run, whose 30
+    steps would otherwise open and close the file 30 times more. Only around a run during which no other
+    process opens the file (not the marts run: dbt writes it from a subprocess)."""
+    path = Path(duckdb_path).resolve()
+    if path in _KEPT_OPEN:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _KEPT_OPEN[path] = duckdb.connect(str(path))
+    try:
+        yield
+    finally:
+        _KEPT_OPEN.pop(path).close()
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The working DuckDB file plus the folders for raw payloads and published snapshots.
 
     Connections are opened per use and closed at once: DuckDB allows one process at a time on the file, and
     dbt runs in a subprocess against it. A step that connects many times (a feed's landing and its gate, a
     step of gates) keeps the file open for its whole body with :meth:`held`: opening a DuckDB file reads its
-    catalog and closing it checkpoints, 20-40 ms each, and a daily run would otherwise open it ~200 times.
+    catalog and closing it checkpoints, 20-40 ms each, and a daily run would otherwise open it ~200 times;
+    ``make run`` keeps it open across its whole landing run (:func:`kept_open`).
     """
 
     warehouse_dir: str
@@ -63,8 +86,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection of its own; inside :meth:`held`, a cursor on the held one (``read_only`` is then not
         enforced: the block already holds the file for writing)."""
-        if self._held is not None:
-            con = self._held.cursor()
+        shared = self._held or _KEPT_OPEN.get(self.duckdb_path)
+        if shared is not None:
+            con = shared.cursor()
         else:
             self.root.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(self.duckdb_path), read_only=read_only)
@@ -76,7 +100,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def held(self) -> Iterator[None]:
         """The file open from here to the end of the block, for every :meth:`connect` inside it."""
-        if self._held is not None:
+        if self._held is not None or self.duckdb_path in _KEPT_OPEN:
             yield
             return
         self.root.mkdir(parents=True, exist_ok=True)
