@@ -6,6 +6,7 @@ its manifest rows and its raw-table partitions, and nothing else, so re-runs are
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -16,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.days import Window
-from orchestration.feeds.base import Dataset, Page, Row, fetch
+from orchestration.feeds.base import Dataset, Page, Row, fetch, headers_file, kept_headers
 from orchestration.feeds.http import FeedClient, FeedError, FeedParseError
 
 MANIFEST_TABLE = "raw._manifest"
@@ -59,7 +60,8 @@ class LandingResult:
 
 
 class PayloadStore:
-    """Writes each page verbatim under ``raw/<provider>/<dataset>/<window>/`` and remembers its manifest row."""
+    """Writes each page verbatim under ``raw/<provider>/<dataset>/<window>/`` and remembers its manifest row; the
+    response headers a dataset parses (``Dataset.kept_headers``) go beside the page, so it re-parses later."""
 
     def __init__(self, raw_dir: Path, client: FeedClient, dataset: Dataset, window: Window):
         self.client, self.dataset, self.window = client, dataset, window
@@ -74,8 +76,11 @@ class PayloadStore:
         body = page.response.body
         sha = hashlib.sha256(body).hexdigest()
         path = self.folder / f"page-{page.index:05d}.{self.dataset.payload_extension}"
+        headers = kept_headers(self.dataset, page.response)
         try:
             path.write_bytes(body)
+            if headers:
+                headers_file(path).write_text(json.dumps(headers))
         except OSError as exc:  # a full disk or a lost folder is the warehouse's fault, not the feed's
             raise WarehouseFault(f"cannot keep the payload at {path}: {exc}") from exc
         self.sha_by_page[page.index] = sha

@@ -20,10 +20,11 @@ PRICE_DAYS = 60  # the 50-day average and 30-day windows of int_spot__daily, wit
 
 #: (provider, dataset) -> trailing days read before a window
 TRAILING_DAYS: dict[tuple[str, str], int] = {
-    **{(venue, "funding"): FUNDING_DAYS for venue in ("binance", "okx", "bybit", "deribit", "dydx")},
+    **{(venue, "funding"): FUNDING_DAYS for venue in ("binance", "okx", "bybit", "deribit", "dydx", "hyperliquid")},
     ("coinalyze", "funding"): FUNDING_DAYS,
     ("coinglass", "funding_oi_weighted"): FUNDING_DAYS,
-    **{(venue, "open_interest"): OI_DAYS for venue in ("binance", "okx", "bybit", "deribit", "dydx", "coinalyze")},
+    **{(venue, "open_interest"): OI_DAYS
+       for venue in ("binance", "okx", "bybit", "deribit", "dydx", "hyperliquid", "coinalyze")},
     ("coinglass", "oi_aggregated"): OI_DAYS,
     ("binance", "spot_klines"): PRICE_DAYS,
 }

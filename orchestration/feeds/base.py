@@ -76,6 +76,9 @@ class Dataset(ABC):
     #: days read (and re-landed) before a window's start, so that a weekly feed's report in force on the
     #: window's first day is known (the CFTC report of a Tuesday two weeks back may still be the latest out)
     lookback_days: int = 0
+    #: response headers ``parse_response`` reads besides the body (a snapshot the payload does not stamp is
+    #: dated by the response's ``Date``): landing keeps them beside the verbatim payload (:func:`headers_file`)
+    kept_headers: tuple[str, ...] = ()
 
     def servable(self, day: date, now: datetime) -> bool:
         """Whether the provider can still (or already) serve ``day`` as of ``now``.
@@ -127,6 +130,11 @@ class Dataset(ABC):
     @abstractmethod
     def parse(self, body: bytes) -> list[Row]:
         """Typed rows from one payload; raise ``FeedParseError`` naming what is wrong."""
+
+    def parse_response(self, response: HttpResponse) -> list[Row]:
+        """Typed rows from one response: by default its body alone (``parse``). A dataset that needs what only the
+        response carries (a header named in ``kept_headers``) overrides this; ``fetch`` and the CLI call it."""
+        return self.parse(response.body)
 
     def partition_times(self, frame):
         """The instant each row describes (its UTC date is the row's partition); a pandas Series."""
@@ -188,7 +196,7 @@ def fetch(client: FeedClient, dataset: Dataset, window: Window, now: datetime,
             page = Page(dataset.name, len(pages) + 1, request, client.send(request))
             on_page(page)
             dataset.check(request, page.response)
-            rows = dataset.parse(page.response.body)
+            rows = dataset.parse_response(page.response)
             pages.append((page, rows))
             request = dataset.next_request(request, rows, window)
     return pages
@@ -464,6 +472,23 @@ def html_summary(body: bytes, what: str = "an HTML page, not JSON") -> str:
     return f"{what}{hint}: {shown!r}"
 
 
+def headers_file(payload: Path) -> Path:
+    """Where the response headers a dataset keeps (``Dataset.kept_headers``) are stored beside its payload, as JSON."""
+    return payload.with_name(payload.name + ".headers")
+
+
+def kept_headers(dataset: Dataset, response: HttpResponse) -> dict[str, str]:
+    """The headers of ``response`` that ``dataset`` keeps (those it sent), as stored in :func:`headers_file`."""
+    return {name: value for name in dataset.kept_headers if (value := response.header(name)) is not None}
+
+
+def stored_response(payload: Path) -> HttpResponse:
+    """A stored payload as the response it came in: the body verbatim, with the headers kept beside it, if any."""
+    sidecar = headers_file(payload)
+    headers = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    return HttpResponse(200, payload.read_bytes(), headers)
+
+
 def require_list(dataset: Dataset, payload: Any, what: str) -> list:
     dataset.refuse_provider_error(payload)
     if not isinstance(payload, list):
@@ -511,14 +536,15 @@ def write_csv(rows: Sequence[Row], columns: Iterable[str], out=None) -> None:
 
 
 def cli(datasets: Mapping[str, Dataset], argv: Sequence[str] | None = None) -> int:
-    """Parse a saved payload and print its rows as CSV: for debugging a provider's response by hand."""
+    """Parse a saved payload and print its rows as CSV: for debugging a provider's response by hand. A landed
+    payload's kept headers (``<payload>.headers``) are read with it."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2 or args[0] not in datasets:
         print(f"usage: python -m <connector> {{{'|'.join(datasets)}}} <payload-file>", file=sys.stderr)
         return 2
     dataset = datasets[args[0]]
     try:
-        rows = dataset.parse(Path(args[1]).read_bytes())
+        rows = dataset.parse_response(stored_response(Path(args[1])))
     except (OSError, FeedParseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -11,14 +11,15 @@ per venue is asked for (``VENUE_SYMBOLS``) and rows land per venue; the mart sum
 [unverified], coded defensively:
 
 - the per-venue symbol codes other than their suffixes (``.A`` Binance, ``.6`` Bybit, ``.3`` OKX,
-  ``.2`` Deribit, ``.8`` dYdX); the parser derives ``venue`` from the symbol and refuses one it did not ask
-  for, so a wrong code fails loudly instead of landing under a guessed venue;
+  ``.2`` Deribit, ``.8`` dYdX, ``.H`` Hyperliquid); the parser derives ``venue`` from the symbol and refuses one
+  it did not ask for, so a wrong code fails loudly instead of landing under a guessed venue;
 - how many bars one call returns: windows are chunked so a call covers at most ``MAX_BARS`` daily bars, and
   every bar must lie inside the call's [from, to];
 - that daily bars start at 00:00 UTC (a bar that does not is refused: it would land in the wrong partition);
 - the error body (``{"message": ...}`` with HTTP 400; 401 for a missing or bad key): the message is surfaced;
 - funding values are in PERCENT per the venue's own funding interval (Binance/OKX/Bybit 8 h, Deribit quoted
-  per 8 h, dYdX per 1 h): they land as given, staging normalises; the daily close is the day's last rate;
+  per 8 h, dYdX and Hyperliquid per 1 h): they land as given, staging normalises; the daily close is the day's
+  last rate;
 - history: daily OI (and, assumed, funding) from 2020-01-21, liquidations ~730 days
   back from now; older days are *unavailable*, not failed.
 
@@ -49,6 +50,8 @@ VENUE_SYMBOLS: dict[str, str] = {
     "okx": "BTCUSDT_PERP.3",
     "deribit": "BTCUSD_PERP.2",
     "dydx": "BTC-USD_PERP.8",
+    # Hyperliquid is exchange code H; its BTC perpetual is named as in public Coinalyze clients' code and fixtures
+    "hyperliquid": "BTCUSD_PERP.H",
 }
 MAX_SYMBOLS = 20  # per call, the API's limit
 MAX_BARS = 365  # daily bars per call: the API's own cap is unknown, so stay well inside any plausible one
@@ -66,7 +69,8 @@ def _seconds(moment: datetime) -> int:
 
 class CoinalyzeDataset(Dataset):
     """One history endpoint, daily bars, one symbol per venue. ``venue_symbols`` (venue -> symbol) defaults
-    to ``VENUE_SYMBOLS``; tests pass larger maps to exercise the 20-symbol split."""
+    to ``VENUE_SYMBOLS`` (those of ``venues`` where a dataset names them); tests pass larger maps to exercise
+    the 20-symbol split."""
 
     provider = PROVIDER
     interval = INTERVAL
@@ -74,9 +78,12 @@ class CoinalyzeDataset(Dataset):
     #: payload key -> raw column, in payload order
     values: Mapping[str, str]
     extra_params: Mapping[str, str] = {}
+    #: the venues of ``VENUE_SYMBOLS`` this dataset asks for (None: all of them)
+    venues: tuple[str, ...] | None = None
 
     def __init__(self, venue_symbols: Mapping[str, str] | None = None):
-        self.venue_symbols = dict(VENUE_SYMBOLS if venue_symbols is None else venue_symbols)
+        default = {v: s for v, s in VENUE_SYMBOLS.items() if self.venues is None or v in self.venues}
+        self.venue_symbols = dict(default if venue_symbols is None else venue_symbols)
         self.symbol_venues = {symbol: venue for venue, symbol in self.venue_symbols.items()}
         if len(self.symbol_venues) != len(self.venue_symbols):
             raise ValueError("two venues share a symbol")
@@ -179,7 +186,8 @@ class OpenInterest(CoinalyzeDataset):
 
 class Funding(CoinalyzeDataset):
     """``funding-rate-history``: OHLC of the venue's funding rate in PERCENT per its own interval
-    ([unverified]: 8 h Binance/OKX/Bybit, Deribit quoted per 8 h, dYdX 1 h); close = the day's last rate."""
+    ([unverified]: 8 h Binance/OKX/Bybit, Deribit quoted per 8 h, dYdX and Hyperliquid 1 h); close = the day's
+    last rate."""
 
     name = "funding"
     endpoint = "funding-rate-history"
@@ -191,7 +199,9 @@ class Funding(CoinalyzeDataset):
 
 class Liquidations(CoinalyzeDataset):
     """``liquidation-history`` in USD: long (``l``) and short (``s``) liquidations per daily bar, collected
-    from the venues' public streams (which undercount). Served ~730 days back only."""
+    from the venues' public streams (which undercount). Served ~730 days back only. Only the venues CoinGlass's
+    liquidation aggregate sums (``coinglass.EXCHANGE_LIST``): the two aggregators stand in for each other in
+    the cluster estimate and are compared with each other, so they must cover the same venues."""
 
     name = "liquidations"
     endpoint = "liquidation-history"
@@ -200,6 +210,7 @@ class Liquidations(CoinalyzeDataset):
                "long_usd": "DOUBLE", "short_usd": "DOUBLE"}
     values = {"l": "long_usd", "s": "short_usd"}
     extra_params = {"convert_to_usd": "true"}
+    venues = ("binance", "bybit", "okx", "deribit", "dydx")
 
     def history_cutoff(self, now: datetime) -> date:
         return utc_today(now) - timedelta(days=LIQUIDATION_HISTORY_DAYS - MARGIN_DAYS)

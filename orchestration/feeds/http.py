@@ -59,6 +59,9 @@ class HttpResponse:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def header(self, name: str) -> str | None:
+        return header(self.headers, name)
+
     def json_object(self) -> dict:
         """The body as a JSON object, or {} when it is not one (for peeking at error envelopes)."""
         if self.body[:1] != b"{":
@@ -119,6 +122,14 @@ class ProviderSpec:
     rate_limited: Callable[["HttpResponse"], bool] | None = None
     #: the provider serves nothing without a key (paid aggregators): live runs without one skip its feeds
     key_required: bool = False
+    #: providers that budget request *weight* per minute (Hyperliquid: 1,200 per IP): the budget, and each
+    #: request's weight (``request_weight``); without them requests are spaced by ``requests_per_second`` alone
+    weight_per_minute: float | None = None
+    request_weight: Callable[["HttpRequest"], float] | None = None
+
+    def weight(self, request: "HttpRequest") -> float:
+        """What ``request`` costs of ``weight_per_minute`` (0 for providers that count requests, not weight)."""
+        return self.request_weight(request) if self.request_weight else 0.0
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -132,22 +143,31 @@ class ProviderSpec:
 
 
 class RateLimiter:
-    """Spaces requests at least ``1/rate`` seconds apart (per provider, shared across threads)."""
+    """Spaces requests at least ``1/rate`` seconds apart (per provider, shared across threads).
+
+    With a weight budget (``weight_per_minute``) a request of weight ``w`` also holds the next one back for
+    ``w`` budget-minutes' worth (``60 * w / weight_per_minute`` s), so the weight spent in any stretch of time
+    never exceeds the budget by more than one request's. Weight is charged before sending, at the request's
+    worst case: a provider that charges more for a longer answer (Hyperliquid) cannot say what an answer costs
+    until it has come, and charging the most it can cost keeps a run inside the budget without a second,
+    after-the-fact account."""
 
     def __init__(self, requests_per_second: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, weight_per_minute: float | None = None):
         self.interval = 1.0 / requests_per_second if requests_per_second > 0 else 0.0
+        self.seconds_per_weight = 60.0 / weight_per_minute if weight_per_minute else 0.0
         self._clock, self._sleep, self._next = clock, sleep, 0.0
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def wait(self, weight: float = 0.0) -> None:
+        """Block until a request of ``weight`` may go (0: a provider that counts requests only)."""
         with self._lock:
             now = self._clock()
             delay = self._next - now
             if delay > 0:
                 self._sleep(delay)
                 now += delay
-            self._next = now + self.interval
+            self._next = now + max(self.interval, weight * self.seconds_per_weight)
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -159,9 +179,14 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name``, whatever its case (HTTP/2 servers send names in lower case)."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), if present."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    value = header(headers, "Retry-After")
     if value is None:
         return None
     try:
@@ -301,7 +326,8 @@ class FeedClient:
         self.spec, self.transport, self.timeout = spec, transport, timeout
         self.max_retries, self.backoff_base, self.backoff_cap = max_retries, backoff_base, backoff_cap
         self._sleep = sleep
-        self.rate_limiter = rate_limiter or RateLimiter(spec.requests_per_second, sleep=sleep)
+        self.rate_limiter = rate_limiter or RateLimiter(spec.requests_per_second, sleep=sleep,
+                                                        weight_per_minute=spec.weight_per_minute)
         self.reachability = reachability or Reachability()
 
     @property
@@ -341,7 +367,7 @@ class FeedClient:
             if offline:
                 raise FeedHttpError(self.spec.name, f"not asked: {offline}", cause="not asked: the machine looks "
                                     "offline (no provider host resolves)")
-            self.rate_limiter.wait()
+            self.rate_limiter.wait(self.spec.weight(sent))
             try:
                 response = self.transport.send(sent, self.timeout)
             except OSError as exc:  # timeouts and connection errors are OSError subclasses

@@ -3,12 +3,12 @@ read each raw table's structure (``Dataset.columns``, ``Dataset.nullable``) from
 from __future__ import annotations
 
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama,
-                                 deribit, dydx, farside, glassnode, okx, sosovalue)
+                                 deribit, dydx, farside, glassnode, hyperliquid, okx, sosovalue)
 from orchestration.feeds.base import Dataset
 
 # connector modules; each exposes DATASETS
-FEEDS = (binance, okx, bybit, deribit, dydx, cftc, coinglass, coinalyze, farside, sosovalue, glassnode, cryptoquant,
-         coinmetrics, defillama)
+FEEDS = (binance, okx, bybit, deribit, dydx, hyperliquid, cftc, coinglass, coinalyze, farside, sosovalue, glassnode,
+         cryptoquant, coinmetrics, defillama)
 
 
 def datasets() -> list[Dataset]:

@@ -45,6 +45,7 @@ class Layout:
     coinglass_daily: str = "coinglass/btc_daily_oi_liq_funding.csv"
     coinglass_oi_4h: str = "coinglass/btc_oi_aggregated_all_exchanges_4h_usd.csv"
     coinglass_funding_4h: str = "coinglass/btc_funding_oi_weighted_4h_pct.csv"
+    coinglass_oi_by_exchange_4h: str = "coinglass/btc_oi_by_exchange_4h_usd.csv"
     farside_page: str = "farside_html/farside_bitcoin_etf_flow_all_data_2025-10-14.html"
     defillama_supply: str = "defillama/defillama_total_stablecoin_supply_dylanlayden.csv"
     cryptoquant_reserve: str = "cryptoquant/exchange_reserves.csv"
@@ -229,14 +230,35 @@ def coinglass_4h(path: Path, prefix: str) -> pd.DataFrame:
         raise RecordedFileError(path, 1, f"expected {prefix}_open/high/low/close columns, header {handle_header}")
     out, seen = [], {}
     for line, rec in _rows(path, names, extra_ok=True):
-        ms = _read(path, line, "time_ms", rec["time_ms"], integer)
-        stamp = _read(path, line, "time_utc", rec["time_utc"], utc_time)
-        if _ms(stamp) != ms or ms % (4 * HOUR_MS):
-            raise RecordedFileError(path, line, f"time_ms {ms} and time_utc {rec['time_utc']} disagree or are off "
-                                                "the 4 h grid")
-        _unique(path, seen, ms, line)
+        ms = _four_hourly_ms(path, line, rec, seen)
         out.append((ms, *(_read(path, line, c, rec[c], number) for c in value_columns)))
     return _ascending(path, pd.DataFrame(out, columns=["time_ms", "open", "high", "low", "close"]), "time_ms")
+
+
+def _four_hourly_ms(path: Path, line: int, rec: dict[str, str], seen: dict) -> int:
+    """A CoinGlass 4 h row's ``time_ms``, which must equal its ``time_utc``, lie on the 4 h grid and not repeat."""
+    ms = _read(path, line, "time_ms", rec["time_ms"], integer)
+    stamp = _read(path, line, "time_utc", rec["time_utc"], utc_time)
+    if _ms(stamp) != ms or ms % (4 * HOUR_MS):
+        raise RecordedFileError(path, line, f"time_ms {ms} and time_utc {rec['time_utc']} disagree or are off "
+                                            "the 4 h grid")
+    _unique(path, seen, ms, line)
+    return ms
+
+
+def oi_by_exchange(path: Path, exchange: str) -> pd.DataFrame:
+    """One exchange's column of CoinGlass's per-exchange OI export (``time_utc, time_ms, BINANCE, ..., HYPERLIQUID,
+    ...``, USD, the level AT ``time_utc``): ``time_ms``, ``usd``. An empty field is a level not recorded: left out."""
+    header = _header(path)
+    if header[:2] != ["time_utc", "time_ms"] or exchange not in header:
+        raise RecordedFileError(path, 1, f"expected time_utc, time_ms and a {exchange} column, header {header}")
+    out, seen = [], {}
+    for line, rec in _rows(path, header):
+        ms = _four_hourly_ms(path, line, rec, seen)
+        value = _read(path, line, exchange, rec[exchange], number, optional=True)
+        if value is not None:
+            out.append((ms, value))
+    return _ascending(path, pd.DataFrame(out, columns=["time_ms", "usd"]), "time_ms")
 
 
 def daily_value(path: Path, header: list[str], day_column: str, value_column: str,

@@ -16,7 +16,8 @@ import numpy as np
 from orchestration.feeds.http import HttpResponse
 from orchestration.recorded.files import DAY_MS, HOUR_MS
 from orchestration.recorded.world import DAY0, DailyBars, RecordedWorld
-from orchestration.sample import binance, bybit, coinglass, coinmetrics, cryptoquant, defillama, farside
+from orchestration.sample import (binance, bybit, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, farside,
+                                  hyperliquid)
 from orchestration.sample.lens import Lens, json_response, window
 from orchestration.sample.world import N_HOURS, START_MS
 
@@ -137,6 +138,46 @@ class RecordedCoinglassLens(coinglass.CoinglassLens):
         raise coinglass.fail("500", "no data")  # no heatmap snapshot was recorded
 
 
+class RecordedCoinalyzeLens(coinalyze.CoinalyzeLens):
+    """Hyperliquid's (``BTCUSD_PERP.H``) daily OI in USD as recorded (CoinGlass's per-exchange file, see the world);
+    every other symbol, interval or unit, and every funding and liquidation history, answers an empty history."""
+
+    def open_interest(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
+        symbols, step, starts = self._params(params, now_ms, coinalyze.FIRST_BAR_MS)
+        bars = self.world.hyperliquid_oi
+        usd = params.get("convert_to_usd", "false") == "true"
+        rows: list[dict] = []
+        if bars is not None and usd and step == DAY_MS:
+            day_ms = bars.days.astype("datetime64[ms]").astype(np.int64)
+            for i in np.flatnonzero(np.isin(day_ms, starts) & (day_ms + DAY_MS <= now_ms)):
+                rows.append({"t": int(day_ms[i] // 1000), "o": float(bars.open[i]), "h": float(bars.high[i]),
+                             "l": float(bars.low[i]), "c": float(bars.close[i])})
+        return json_response([{"symbol": s, "history": rows if coinalyze.SYMBOLS[s] == "hyperliquid" else []}
+                              for s in symbols])
+
+    def funding(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
+        symbols, _step, starts = self._params(params, now_ms, coinalyze.FIRST_BAR_MS)
+        return self._answer(symbols, starts, lambda venue, picked: None)
+
+    def liquidations(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
+        return self.funding(params, now_ms, _match)
+
+
+class RecordedHyperliquidLens(hyperliquid.HyperliquidLens):
+    """The OI snapshot from the recorded level (see the world); no funding was recorded: ``fundingHistory``
+    answers an empty list, as Hyperliquid does for a range with no settlement."""
+
+    def funding_history(self, start: int, end: int, now_ms: int) -> list[dict]:
+        return []
+
+    def meta_and_asset_ctxs(self, now_ms: int) -> list:
+        snapshot = self.world.hyperliquid_snapshot(now_ms)
+        if snapshot is None:
+            return [{"universe": []}, []]  # no level recorded near now: no BTC context to show
+        _instant, oi_btc, price = snapshot
+        return [{"universe": hyperliquid.UNIVERSE[:1]}, [{"openInterest": f"{oi_btc:.5f}", "markPx": f"{price:.1f}"}]]
+
+
 class RecordedFarsideLens(farside.FarsideLens):
     """The recorded page, byte for byte."""
 
@@ -214,4 +255,4 @@ class RecordedCoinmetricsLens(coinmetrics.CoinmetricsLens):
 #: host -> recorded lens; a provider with no recorded lens holds no day (landing never asks it)
 RECORDED_LENSES: tuple[type[Lens], ...] = (RecordedBinanceLens, RecordedBybitLens, RecordedCoinglassLens,
                                            RecordedFarsideLens, RecordedDefillamaLens, RecordedCryptoquantLens,
-                                           RecordedCoinmetricsLens)
+                                           RecordedCoinmetricsLens, RecordedCoinalyzeLens, RecordedHyperliquidLens)

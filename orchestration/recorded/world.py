@@ -21,10 +21,19 @@ Which file feeds which dataset (``../shared/design/recorded.md``):
 - farside/flows: the real page of 2025-10-14, served byte for byte;
 - defillama/stablecoin_supply: the total USD supply (6 significant digits);
 - cryptoquant/exchange_reserve: BTC on all exchanges (``reserve`` only: its USD value was not recorded);
-- coinmetrics/asset_metrics: the five event windows of the excerpt, the provider's text served verbatim.
+- coinmetrics/asset_metrics: the five event windows of the excerpt, the provider's text served verbatim;
+- Hyperliquid, from the HYPERLIQUID column of CoinGlass's per-exchange OI file (USD, the level at each 4-hourly
+  instant, 2025-05-15..11-14 with a gap 09-11..09-18): coinalyze/open_interest serves ``BTCUSD_PERP.H`` only, as
+  daily USD bars of the UTC days whose seven levels (00:00 .. 24:00) were all recorded (open the 00:00 level,
+  high/low the extremes of the seven, close the level at the day's end, as CoinGlass's own 4-hourly bars close);
+  the other venues' symbols, Coinalyze's funding and liquidations answer empty histories. hyperliquid/open_interest: the
+  ``metaAndAssetCtxs`` snapshot at a recorded level no older than 4 h, ``openInterest`` = the USD level / the
+  recorded price at that instant (the hourly spot file's open of that hour), ``markPx`` that price (no oracle or
+  premium was recorded: ``oraclePx`` and the other fields are left out); it holds the days whose end was
+  recorded. hyperliquid/funding was not recorded: ``fundingHistory`` answers an empty list.
 
-Every other dataset (venue OI, OKX/Deribit/dYdX, CFTC, Coinalyze, Glassnode, SoSoValue, CryptoQuant's netflow
-and leverage ratio, CoinGlass's heatmap) holds no day.
+Every other dataset (venue OI, OKX/Deribit/dYdX, CFTC, Glassnode, SoSoValue, CryptoQuant's netflow and leverage
+ratio, CoinGlass's heatmap) holds no day.
 """
 from __future__ import annotations
 
@@ -146,6 +155,44 @@ class RecordedWorld:
         return self._coinglass_bars("funding_pct", "coinglass_funding_4h", "fr")
 
     @property
+    def hyperliquid_oi_4h(self) -> pd.DataFrame | None:
+        """Hyperliquid's OI levels (USD) at CoinGlass's 4-hourly instants, as recorded."""
+        return self._load("coinglass_oi_by_exchange_4h", files.oi_by_exchange, "HYPERLIQUID")
+
+    @cached_property
+    def hyperliquid_oi(self) -> DailyBars | None:
+        """Hyperliquid's OI (USD), daily bars of the UTC days whose seven 4-hourly levels (00:00 .. the next
+        00:00) were all recorded: open the first, high/low the extremes, close the level at the day's end."""
+        levels = self.hyperliquid_oi_4h
+        if levels is None:
+            return None
+        usd = dict(zip(levels["time_ms"].to_numpy(np.int64).tolist(), levels["usd"].to_numpy(float).tolist()))
+        days, rows = [], []
+        for day_ms in sorted({t - t % DAY_MS for t in usd}):
+            seven = [usd.get(day_ms + k * 4 * HOUR_MS) for k in range(7)]
+            if None not in seven:
+                days.append(np.datetime64(day_ms, "ms").astype("datetime64[D]"))
+                rows.append((seven[0], max(seven), min(seven), seven[-1]))
+        o, h, lo, c = (np.array([r[i] for r in rows], dtype=float) for i in range(4))
+        return DailyBars(np.array(days, dtype="datetime64[D]"), o, h, lo, c)
+
+    def hyperliquid_snapshot(self, now_ms: int) -> tuple[int, float, float] | None:
+        """(instant, OI in BTC, price) of the latest recorded Hyperliquid level at most 4 h before ``now_ms``
+        whose instant's price was recorded, else None."""
+        levels = self.hyperliquid_oi_4h
+        if levels is None:
+            return None
+        times = levels["time_ms"].to_numpy(np.int64)
+        i = int(np.searchsorted(times, now_ms, side="right")) - 1
+        if i < 0 or now_ms - times[i] >= 4 * HOUR_MS:
+            return None
+        hour = (int(times[i]) - START_MS) // HOUR_MS
+        price = float(self.hourly["open"].iat[hour]) if 0 <= hour < N_HOURS else float("nan")
+        if not np.isfinite(price):
+            return None
+        return int(times[i]), float(levels["usd"].iat[i]) / price, price
+
+    @property
     def coinglass_liquidations(self) -> pd.DataFrame | None:
         """Binance + OKX + Bybit long/short liquidations (USD) per UTC day, days with a figure only."""
         daily = self.coinglass_daily
@@ -219,6 +266,8 @@ class RecordedWorld:
             return self.daily["date"][self.daily["reserve_btc"].notna()]
         if key == "coinmetrics/asset_metrics" and self.coinmetrics_rows is not None:
             return self.coinmetrics_rows["date"]
+        if key in ("coinalyze/open_interest", "hyperliquid/open_interest") and self.hyperliquid_oi is not None:
+            return self.hyperliquid_oi.held()
         return ()
 
     def farside_days(self) -> list[date]:

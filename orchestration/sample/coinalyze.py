@@ -19,6 +19,12 @@ Deliberate differences from the venues' own APIs (an aggregator's reality, for d
 - the daily OI close is sampled one minute before the venue's day-end (``CLOSE_OFFSET_MS``);
 - dYdX coverage begins on ``DYDX_COVERAGE`` (2023-12-01), weeks after dYdX v4's launch (2023-10-27): the
   symbol answers an empty history before;
+- Hyperliquid (``BTCUSD_PERP.H``: exchange code ``H``, the symbol public Coinalyze clients use and a recorded
+  ``/future-markets`` answer lists) is covered from ``HYPERLIQUID_COVERAGE`` (2024-01-01, [unverified]: an
+  aggregator's lag, months after Hyperliquid's BTC perp opened on 2023-05-12, once its OI had grown to a venue
+  worth tracking); its OI is ``hyperliquid_oi_btc_at``, its funding the last settled hourly rate (Hyperliquid's
+  formula on ``funding_8h_hyperliquid``, per 1 h, as dYdX's); the world has no Hyperliquid liquidations, so its
+  liquidation history is empty;
 - ``OUTAGE_VENUE`` (Bybit) has collector outages: ~``OUTAGE_RATE`` (0.5 %) of days, deterministic per day,
   have no bar at all for it (every endpoint, every interval);
 - liquidations come from the venues' public streams, which undercount: each venue-day is 2-6 %
@@ -38,13 +44,14 @@ from typing import Mapping
 import numpy as np
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample import binance as binance_lens, bybit as bybit_lens, okx as okx_lens
+from orchestration.sample import binance as binance_lens, bybit as bybit_lens, hyperliquid as hyperliquid_lens
+from orchestration.sample import okx as okx_lens
 from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, VENUES, SampleWorld, hash_unit
 
 HOST = "api.coinalyze.net"
 SYMBOLS = {"BTCUSDT_PERP.A": "binance", "BTCUSDT.6": "bybit", "BTCUSDT_PERP.3": "okx", "BTCUSD_PERP.2": "deribit",
-           "BTC-USD_PERP.8": "dydx"}
+           "BTC-USD_PERP.8": "dydx", "BTCUSD_PERP.H": "hyperliquid"}
 MAX_SYMBOLS = 20
 INTERVALS_S = {"1min": 60, "5min": 300, "15min": 900, "30min": 1800, "1hour": 3600, "2hour": 7200,
                "4hour": 14400, "6hour": 21600, "12hour": 43200, "daily": 86400}
@@ -60,6 +67,8 @@ FIRST_BAR_MS = _day_ms(FIRST_BAR)
 LIQ_HISTORY_DAYS = 730
 DYDX_COVERAGE = date(2023, 12, 1)
 DYDX_COVERAGE_MS = _day_ms(DYDX_COVERAGE)
+HYPERLIQUID_COVERAGE = date(2024, 1, 1)
+HYPERLIQUID_COVERAGE_MS = _day_ms(HYPERLIQUID_COVERAGE)
 OUTAGE_VENUE = "bybit"
 OUTAGE_RATE = 0.005
 LIQ_UNDERCOUNT = (0.02, 0.06)  # fraction of the world's liquidations the streams miss, per venue-day
@@ -146,12 +155,15 @@ class CoinalyzeLens(Lens):
         keep = np.ones(len(starts), dtype=bool)
         if venue == "dydx":
             keep &= starts >= DYDX_COVERAGE_MS
+        if venue == "hyperliquid":
+            keep &= starts >= HYPERLIQUID_COVERAGE_MS
         if venue == OUTAGE_VENUE:
             keep &= ~outage_days(starts // DAY_MS, self.world.seed)
         return keep
 
     def _answer(self, symbols: list[str], starts: np.ndarray, bars) -> HttpResponse:
-        """``bars(venue, starts)`` -> {key: values}; one history per requested symbol, in request order."""
+        """``bars(venue, starts)`` -> {key: values} (None: no history for the venue); one history per requested
+        symbol, in request order."""
         cache: dict[str, list[dict]] = {}
         out = []
         for symbol in symbols:
@@ -159,8 +171,9 @@ class CoinalyzeLens(Lens):
                 venue = SYMBOLS[symbol]
                 picked = starts[self._served(venue, starts)]
                 history: list[dict] = []
-                if len(picked):
-                    columns = {k: np.asarray(v, dtype=float).tolist() for k, v in bars(venue, picked).items()}
+                found = bars(venue, picked) if len(picked) else None
+                if found is not None:
+                    columns = {k: np.asarray(v, dtype=float).tolist() for k, v in found.items()}
                     t = (picked // 1000).tolist()
                     history = [dict(zip(("t", *columns), row)) for row in zip(t, *columns.values())]
                 cache[symbol] = history
@@ -200,7 +213,8 @@ class CoinalyzeLens(Lens):
             instants = np.concatenate([hours, close_at[:, None]], axis=1)
             valid = instants <= np.maximum(now_ms, picked)[:, None]
             valid[:, -1] = True
-            oi = self.world.venue_oi_btc_at(venue, instants)
+            oi = (self.world.hyperliquid_oi_btc_at(instants) if venue == "hyperliquid"
+                  else self.world.venue_oi_btc_at(venue, instants))
             if usd:
                 oi = oi * self.world.price_at(instants)
             places = 2 if usd else 4
@@ -235,6 +249,8 @@ class CoinalyzeLens(Lens):
         out["deribit"] = csum[h + 1] - csum[np.maximum(h - 7, 0)]  # rolling 8 h, through this hour
         rate = self._premium("dydx") / 8
         out["dydx"] = np.concatenate([[rate[0]], rate[:-1]])  # settled at the hour's start: the previous hour's
+        rate = hyperliquid_lens.hourly_rate(np.round(self._premium("hyperliquid"), 8))  # as its lens publishes it
+        out["hyperliquid"] = np.concatenate([[rate[0]], rate[:-1]])
         return out
 
     def funding(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:
@@ -249,7 +265,9 @@ class CoinalyzeLens(Lens):
         usd = params.get("convert_to_usd", "false") == "true"
         close = self.world.hourly["close"].to_numpy(float)
 
-        def bars(venue: str, picked: np.ndarray) -> dict:
+        def bars(venue: str, picked: np.ndarray) -> dict | None:
+            if venue not in VENUES:
+                return None  # the world has no liquidations for it
             idx, weight = self._hours(picked, step, now_ms)
             capture = liquidation_capture(venue, picked // DAY_MS, self.world.seed)[:, None]
             out = {}

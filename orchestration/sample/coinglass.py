@@ -9,10 +9,11 @@ heatmap (a Professional endpoint) is served anyway.
 
 How the aggregator differs from the venues (deliberately, so the downstream cross-checks have work):
 
-- **OI** covers *all* exchanges: the five landed venues (``oi_btc``) plus venues the project does not land
-  (``oi_btc_other``) plus CME (``cme_oi_btc``), times the price; a bar's open/close are the levels at its
-  start/end (hour boundaries; an in-progress bar closes at the last full hour), high/low the extremes of the
-  hour boundaries in between. ``unit=usd`` (default) or ``coin``. Numbers as strings, as in CoinGlass's docs.
+- **OI** covers *all* exchanges: the five landed venues (``oi_btc``) plus the other crypto venues
+  (``outside_oi_btc()``: ``oi_btc_other`` and Hyperliquid's ``oi_btc_hyperliquid``) plus CME (``cme_oi_btc``),
+  times the price; a bar's open/close are the levels at its start/end (hour boundaries; an in-progress bar
+  closes at the last full hour), high/low the extremes of the hour boundaries in between. ``unit=usd``
+  (default) or ``coin``. Numbers as strings, as in CoinGlass's docs.
 - **OI-weighted funding**, in **percent** per 8 h, weighted by OI over the five venues and the other venues
   (CME pays no funding): each venue's current rate per hour (Binance/OKX/Bybit their clamp formulas on their
   own premium, Deribit/dYdX their premium as is, the other venues the clamp formula on the market premium);
@@ -175,7 +176,7 @@ class CoinglassLens(Lens):
     def _oi_btc(self) -> np.ndarray:
         """All-exchange OI (BTC) at hour boundaries k = 0..N (boundary k ends hour k-1)."""
         h = self.world.hourly
-        total = h["oi_btc"].to_numpy(float) + h["oi_btc_other"].to_numpy(float) + h["cme_oi_btc"].to_numpy(float)
+        total = h["oi_btc"].to_numpy(float) + self.world.outside_oi_btc() + h["cme_oi_btc"].to_numpy(float)
         return np.concatenate([[total[0]], total])
 
     @cached_property
@@ -213,7 +214,7 @@ class CoinglassLens(Lens):
             "dydx": h["funding_8h_dydx"].to_numpy(float),
         }
         weighted = sum(rates[v] * h[f"share_{v}"].to_numpy(float) * oi for v in VENUES)
-        other = h["oi_btc_other"].to_numpy(float)
+        other = self.world.outside_oi_btc()  # Hyperliquid included, on the market premium
         weighted = weighted + _clamped(h["funding_8h"].to_numpy(float), 0.0001, 0.0005, 0.00375) * other
         return 100 * weighted / (oi + other)
 
@@ -279,7 +280,7 @@ class CoinglassLens(Lens):
     @cached_property
     def _other_ratio(self) -> np.ndarray:
         h = self.world.hourly
-        return h["oi_btc_other"].to_numpy(float) / h["oi_btc"].to_numpy(float)
+        return self.world.outside_oi_btc() / h["oi_btc"].to_numpy(float)
 
     def crypto_oi_usd(self, ms: np.ndarray) -> np.ndarray:
         """Perp OI of all crypto venues (the five and the others; not CME) in USD at instants."""

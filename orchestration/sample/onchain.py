@@ -146,7 +146,7 @@ def _daily_market(world: SampleWorld) -> tuple[np.ndarray, np.ndarray]:
     h = world.hourly
     last = np.arange(N_DAYS) * 24 + 23
     close = h["close"].to_numpy(float)[last]
-    oi = (h["oi_btc"] + h["oi_btc_other"]).to_numpy(float)[last]
+    oi = (h["oi_btc"].to_numpy(float) + world.outside_oi_btc())[last]
     return close, oi
 
 

@@ -21,6 +21,7 @@ from orchestration.sample.deribit import DeribitLens
 from orchestration.sample.dydx import DydxLens
 from orchestration.sample.farside import FarsideLens
 from orchestration.sample.glassnode import GlassnodeLens
+from orchestration.sample.hyperliquid import HyperliquidLens
 from orchestration.sample.lens import Lens
 from orchestration.sample.okx import OkxLens
 from orchestration.sample.sosovalue import SosovalueLens
@@ -28,7 +29,7 @@ from orchestration.sample.world import SampleWorld, sample_world
 
 LENSES: tuple[type[Lens], ...] = (BinanceLens, BybitLens, CftcLens, CoinalyzeLens, CoinglassLens, DeribitLens,
                                   DydxLens, OkxLens, FarsideLens, SosovalueLens, GlassnodeLens, CryptoquantLens,
-                                  CoinmetricsLens, DefillamaLens)
+                                  CoinmetricsLens, DefillamaLens, HyperliquidLens)
 
 
 class SampleTransport:

@@ -9,7 +9,8 @@ Model, in brief: log price is a Brownian bridge through real monthly anchors plu
 interest (BTC, all crypto venues) follows a real baseline, answers ordinary price moves the way coin-margined
 books do (falls in BTC as price rises) but follows big ones, wanders slowly, jumps in rare re-/de-leveraging
 surges, builds before cascades and flushes in them; our five venues hold a real, drifting fraction of it
-(``oi_btc``), other venues the rest (``oi_btc_other``); the market premium (``funding_8h``) follows momentum and
+(``oi_btc``), other venues the rest, of which Hyperliquid (``oi_btc_hyperliquid``, from its launch) is carved out
+and ``oi_btc_other`` holds what is left; the market premium (``funding_8h``) follows momentum and
 a slow trend regime, builds before cascades and snaps negative in them; liquidations are an era's leverage
 intensity times OI, convex in the hour's move, plus each cascade's flush. Calibrated against real CoinGlass
 series in tests/unit/test_sample_calibration.py.
@@ -96,6 +97,22 @@ BINANCE_SHARE_ANCHORS = [("2020-01-01", 0.36), ("2021-06-01", 0.40), ("2022-06-0
                          ("2030-12-31", 0.47)]
 OKX_OF_REST_ANCHORS = [("2020-06-01", 0.40), ("2025-06-01", 0.28), ("2030-12-31", 0.28)]  # of 1 - Binance - dYdX
 DYDX_SHARE_ANCHORS = [("2023-10-27", 0.002), ("2024-03-01", 0.007), ("2025-06-01", 0.002), ("2030-12-31", 0.002)]
+
+# Hyperliquid: its BTC perp from the first day of its public funding history (``fundingHistory`` starts on
+# 2023-05-12 00:00 UTC, with BTC among the first coins). Its OI is a share of (our five venues + Hyperliquid),
+# carved out of the other venues' OI so that the all-exchange aggregate is unchanged. Anchors: from 2025-06-01 the
+# real CoinGlass per-exchange file (2025-05-15..11-14: 10.5 %, monthly 10.1-11.5 %, ~$3 bn of BTC OI in June 2025,
+# third behind Binance and Bybit; 11 % before the wobble and the October flush); before it, public reports' order
+# of magnitude [approximate]: BTC OI of a few tens of $ m in its first months (~0.3 % of our five's ~$8 bn),
+# ~$0.25 bn by mid-2024 (~1.5 %), ~$1.5-2 bn after the HYPE airdrop of 2024-11-29 (~5 %), more in early 2025 (~8 %).
+HYPERLIQUID_LAUNCH = date(2023, 5, 12)
+HYPERLIQUID_SHARE_ANCHORS = [("2023-05-12", 0.003), ("2023-12-01", 0.007), ("2024-06-01", 0.015), ("2024-11-25", 0.03),
+                             ("2024-12-20", 0.05), ("2025-03-01", 0.08), ("2025-06-01", 0.11), ("2030-12-31", 0.11)]
+# On 2025-10-10 Hyperliquid's book flushed far deeper than the others' (real per exchange, 20:00 -> 00:00 UTC:
+# Hyperliquid 4.4 -> 2.2 bn USD, -0.69 log; Binance -0.23): an extra log drop of its share, rebuilt within about a
+# week (October's real share: 10.2 %).
+HYPERLIQUID_FLUSH = {"cascade": "2025-10-10", "drop": 0.45, "rebuild_days": 6}
+HYPERLIQUID_MAX_OF_OTHERS = 0.45  # never more than this fraction of the other venues' OI (keeps the carve exact)
 
 # CME BTC futures OI (standard + micro), in BTC: a regulated book that does not flush with crypto leverage.
 CME_OI_ANCHORS = [  # BTC; CME's real OI ran ~6-7k contracts (5 BTC) in 2020, ~20-35k in 2024-2025
@@ -185,7 +202,10 @@ class SampleWorld:
     ``binance_oi_share``); ``funding_8h_<venue>`` each venue's own premium per 8 h (Binance's ==
     ``funding_8h``); ``cme_oi_btc`` CME futures OI (standard + micro, BTC) and ``cme_micro_share``;
     ``liq_long_usd_<venue>`` / ``liq_short_usd_<venue>`` each venue's liquidations (summing to the market's);
-    ``oi_btc_other`` perp OI on venues outside ``VENUES`` (seen only by all-exchange aggregates).
+    ``oi_btc_other`` perp OI on venues outside ``VENUES`` and Hyperliquid (seen only by all-exchange aggregates);
+    ``oi_btc_hyperliquid`` Hyperliquid's BTC perp OI (one side, 0 before ``HYPERLIQUID_LAUNCH``), carved out of
+    the other venues' OI: ``outside_oi_btc()`` (their sum) is exactly what the other venues held before
+    Hyperliquid had a column; ``funding_8h_hyperliquid`` its own premium per 8 h (its lens applies its formula).
     Treat it as read-only: it is cached and shared."""
 
     seed: int
@@ -236,6 +256,18 @@ class SampleWorld:
 
     def binance_oi_at(self, ts_ms) -> np.ndarray:
         return self.oi_at(ts_ms) * self.share_at(ts_ms)
+
+    def outside_oi_btc(self) -> np.ndarray:
+        """Per hour: perp OI (BTC) of every crypto venue outside ``VENUES`` (Hyperliquid included), bit for bit
+        what ``oi_btc_other`` held before Hyperliquid was carved out of it (see ``_carve``)."""
+        return self.hourly["oi_btc_other"].to_numpy(float) + self.hourly["oi_btc_hyperliquid"].to_numpy(float)
+
+    def hyperliquid_oi_btc_at(self, ts_ms) -> np.ndarray:
+        """Hyperliquid's OI (BTC) at arbitrary instants: linear between hour boundaries (0 before launch)."""
+        b = self._boundaries("oi_btc_hyperliquid")
+        x = np.clip((np.asarray(ts_ms, dtype=np.int64) - START_MS) / HOUR_MS, 0, N_HOURS)
+        i = np.minimum(np.floor(x).astype(np.int64), N_HOURS - 1)
+        return b[i] + (x - i) * (b[i + 1] - b[i])
 
     def venue_oi_btc_at(self, venue: str, ts_ms) -> np.ndarray:
         """One venue's OI (BTC) at arbitrary instants: ``oi_at`` times its share, interpolated linearly within
@@ -449,8 +481,33 @@ def sample_world(seed: int = 20200101) -> SampleWorld:
         hourly[column] = values
     for column, values in _venue_liquidations(third, hourly).items():
         hourly[column] = values
-    hourly["oi_btc_other"] = oi_other
+    # A fourth stream: Hyperliquid never perturbs anything above.
+    fourth = np.random.default_rng([seed, 4])
+    hyperliquid = _hyperliquid_oi_btc(fourth, oi_btc, oi_other)
+    hourly["oi_btc_other"], hourly["oi_btc_hyperliquid"] = _carve(oi_other, hyperliquid)
+    hourly["funding_8h_hyperliquid"] = premium + 0.00003 * _ar1(fourth.standard_normal(n), 1 - 1 / 48)
     return SampleWorld(seed=seed, hourly=hourly, cascades=tuple(cascades))
+
+
+def _hyperliquid_oi_btc(rng: np.random.Generator, oi_btc: np.ndarray, oi_other: np.ndarray) -> np.ndarray:
+    """Hyperliquid's BTC OI before the carve: its share of (our five + Hyperliquid) along
+    ``HYPERLIQUID_SHARE_ANCHORS`` with a slow (~2 months) wobble of +-15 %, its own extra flush on 2025-10-10, 0
+    before launch, at most ``HYPERLIQUID_MAX_OF_OTHERS`` of the other venues' OI."""
+    wobble = 0.15 * np.tanh(_ar1(rng.standard_normal(N_HOURS), 1 - 1 / (24 * 60)))
+    log_share = np.log(_anchor_curve(HYPERLIQUID_SHARE_ANCHORS, log=False)) + wobble
+    flush = next(c for c in DOCUMENTED_CASCADES if c.name == HYPERLIQUID_FLUSH["cascade"])
+    n0, w = _event_profile(flush)
+    log_share += _kernel(n0, w, 0, 0.0, HYPERLIQUID_FLUSH["drop"], 24 * HYPERLIQUID_FLUSH["rebuild_days"])
+    share = np.where(_days_since(HYPERLIQUID_LAUNCH) >= 0, np.exp(log_share), 0.0)
+    return np.minimum(oi_btc * share / (1 - share), HYPERLIQUID_MAX_OF_OTHERS * oi_other)
+
+
+def _carve(outside: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, part'): ``part`` carved out of ``outside`` so that ``rest + part' == outside`` bit for bit. With
+    ``part <= outside / 2``, ``rest = outside - part`` lies in [outside / 2, outside], so ``outside - rest`` is exact
+    (Sterbenz) and adding it back rounds to nothing: every aggregate over ``outside`` stays byte-identical."""
+    rest = outside - part
+    return rest, outside - rest
 
 
 def _perp_oi_btc(rng: np.random.Generator, log_close: np.ndarray, z_oi: np.ndarray, cascades: list[Cascade],

@@ -20,14 +20,15 @@ CASES = corpus()
 
 
 class Spoiler:
-    """The sample world, except that the case's request gets the case's body."""
+    """The sample world, except that the case's request gets the case's body (and headers)."""
 
     def __init__(self, case=None):
         self.case = case
 
     def send(self, request, timeout):
-        if self.case and (request.url, request.params) == (self.case.request.url, self.case.request.params):
-            return HttpResponse(200, self.case.body)
+        asked = (request.url, request.params, request.body)
+        if self.case and asked == (self.case.request.url, self.case.request.params, self.case.request.body):
+            return HttpResponse(200, self.case.body, self.case.headers)
         return _transport().send(request, timeout)
 
 

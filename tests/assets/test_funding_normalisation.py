@@ -2,10 +2,10 @@
 
 Binance BTCUSDT settles every 8 h, dYdX every hour. Loaded into a temporary DuckDB as raw.binance__funding
 and raw.dydx__funding (every other raw table the dbt project reads exists but is empty, as after a failed
-feed), the dbt models must put both on one 8 h basis (funding_8h = rate x 8 / interval_h). Checked: dYdX's
-funding_8h is exactly its hourly rate x 8, Binance's is its 8-hourly rate, and the two venues' daily means
-over 2022-2023 agree in sign on at least 70 % of the days (both non-zero) and in scale (median |ratio|
-within 0.25..4). A missed x 8 would put the median ratio near 1/8 and fail.
+feed: ``raw_store.create_raw_tables``), the dbt models must put both on one 8 h basis (funding_8h = rate x 8
+/ interval_h). Checked: dYdX's funding_8h is exactly its hourly rate x 8, Binance's is its 8-hourly rate,
+and the two venues' daily means over 2022-2023 agree in sign on at least 70 % of the days (both non-zero)
+and in scale (median |ratio| within 0.25..4). A missed x 8 would put the median ratio near 1/8 and fail.
 """
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from orchestration.feeds.registry import datasets
+from orchestration.raw_store import create_raw_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = ROOT / "dbt_project"
@@ -27,35 +30,9 @@ START, END = "2022-01-01", "2024-01-01"
 SIGN_AGREEMENT_MIN = 0.70
 RATIO_RANGE = (0.25, 4.0)
 
-# every raw table the dbt project reads (landing creates them even when empty)
-RAW_TABLES = {
-    "binance__funding": "symbol varchar, funding_time timestamp, funding_rate double, mark_price double",
-    "binance__open_interest": "symbol varchar, ts timestamp, period varchar, sum_open_interest double, "
-    "sum_open_interest_value double, source varchar",
-    "binance__spot_klines": "symbol varchar, interval varchar, open_time timestamp, close_time timestamp, "
-    "open double, high double, low double, close double, volume double, quote_volume double, trades bigint, "
-    "taker_buy_base double, taker_buy_quote double",
-    "okx__funding": "inst_id varchar, funding_time timestamp, funding_rate double, realized_rate double",
-    "okx__open_interest": "ccy varchar, ts timestamp, period varchar, oi_usd double, volume_usd double",
-    "bybit__funding": "symbol varchar, funding_time timestamp, funding_rate double",
-    "bybit__open_interest": "symbol varchar, ts timestamp, interval varchar, oi_btc double",
-    "deribit__funding": "instrument_name varchar, ts timestamp, interest_1h double, interest_8h double, "
-    "index_price double, prev_index_price double",
-    "deribit__open_interest": "instrument_name varchar, ts timestamp, oi_usd double, mark_price double",
-    "dydx__funding": "ticker varchar, effective_at timestamp, rate double, price double, effective_at_height bigint",
-    "dydx__open_interest": "ticker varchar, started_at timestamp, starting_open_interest double, close double, "
-    "usd_volume double",
-    "cftc__cme_open_interest": "report_date timestamp, contract_market_code varchar, market_name varchar, "
-    "open_interest_contracts double, contract_size_btc double, lev_money_long_contracts double, "
-    "lev_money_short_contracts double",
-}
-
-
 def _load(db: Path, realdata: Path) -> None:
     con = duckdb.connect(str(db))
-    con.execute("create schema raw")
-    for name, cols in RAW_TABLES.items():
-        con.execute(f"create table raw.{name} (partition_date date, {cols}, payload_sha256 varchar)")
+    create_raw_tables(con, datasets())  # every raw table the dbt project reads, as landing creates them
     # Binance: naive UTC+3 in the file -> subtract 3 h
     con.execute(
         """

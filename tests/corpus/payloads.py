@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from orchestration.feeds import (binance, bybit, cftc, coinalyze, coinglass, coinmetrics, cryptoquant, defillama, deribit,
-                                 dydx, farside, glassnode, okx, sosovalue)
+                                 dydx, farside, glassnode, hyperliquid, okx, sosovalue)
 from orchestration.feeds.base import Dataset, Window
 from orchestration.feeds.http import HttpRequest
 
@@ -79,6 +79,7 @@ class Case:
     body: bytes = field(repr=False)
     request: HttpRequest = field(repr=False)
     window: Window = WINDOW
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # the response's, for parse_response
 
     @property
     def id(self) -> str:
@@ -161,6 +162,10 @@ SHAPES: tuple[Shape, ...] = (
     Shape(defillama, "stablecoin_supply", lambda p: p, "date", "s", ("totalCirculatingUSD", "peggedUSD"),
           "circulating_usd", b'{"message":"Internal server error"}', "Internal server error", negative="error",
           duplicate="error", duplicate_expect="repeats a day"),
+    Shape(hyperliquid, "funding", lambda p: p, "time", "ms", "fundingRate", "funding_rate",
+          b"Failed to deserialize the JSON body into the target type: missing field `coin` at line 1 column 28",
+          "Failed to deserialize", negative="harmless", duplicate="error", duplicate_expect="conflicting rows",
+          instrument=("record", "coin")),
     Shape(sosovalue, "flows", lambda p: p["data"]["list"], "date", "date", "totalNetInflow", "total_net_inflow_usd",
           b'{"code":40001,"msg":"invalid apikey","data":null}', "invalid apikey", negative="harmless",
           duplicate="error", duplicate_expect="listed twice"),
@@ -453,10 +458,73 @@ def _farside_cases() -> list[Case]:
     return [Case(key, n, o, e, b, request, WINDOW) for n, o, e, b in specs]
 
 
+# --- the Hyperliquid snapshot ------------------------------------------------------------------------------------
+
+def _hyperliquid_snapshot_cases() -> list[Case]:
+    """``metaAndAssetCtxs`` (``[meta, ctxs]``, aligned by index) and the response's ``Date``, the snapshot's only
+    clock: spoilt in the payload, in the alignment or in the header."""
+    dataset = hyperliquid.DATASETS["open_interest"]
+    request = dataset.requests(WINDOW, NOW)[0]
+    response = _transport().send(request, timeout=10)
+    date = {"Date": response.header("Date")}
+    meta, ctxs = json.loads(response.body)
+    btc = [a["name"] for a in meta["universe"]].index("BTC")
+
+    def spoilt(change: Callable[[dict, list], None]) -> bytes:
+        m, c = copy.deepcopy(meta), copy.deepcopy(ctxs)
+        change(m, c)
+        return json.dumps([m, c]).encode()
+
+    def btc_ctx(**fields) -> Callable[[dict, list], None]:
+        return lambda m, c: c[btc].update(fields)
+
+    def reversed_(m, c):
+        m["universe"].reverse(), c.reverse()
+
+    oi = ctxs[btc]["openInterest"]
+    specs = [
+        ("empty body", "error", "payload is empty", b"", date),
+        ("truncated JSON", "error", "not JSON", response.body[: len(response.body) // 2], date),
+        ("Cloudflare challenge page", "error", "HTML page", CLOUDFLARE, date),
+        ("JSON null", "error", "expected [meta, asset contexts]", b"null", date),
+        ("provider error answer", "error", "Failed to deserialize",
+         b"Failed to deserialize the JSON body into the target type: unknown variant `metaAndAssetCtx`", date),
+        ("no Date header", "error", "no Date header", response.body, {}),
+        ("Date header not an HTTP date", "error", "is not an HTTP date", response.body,
+         {"Date": "2025-06-11T00:30:00Z"}),
+        ("universe without BTC", "error", "lists 'BTC' 0 times",
+         spoilt(lambda m, c: m["universe"][btc].update(name="XBT")), date),
+        ("BTC listed twice", "error", "lists 'BTC' 2 times",
+         spoilt(lambda m, c: (m["universe"].append(m["universe"][btc]), c.append(c[btc]))), date),
+        ("contexts cut short", "error", "asset contexts for a universe of", spoilt(lambda m, c: c.pop()), date),
+        ("openInterest is a bool", "error", "boolean is not a number", spoilt(btc_ctx(openInterest=True)), date),
+        ("openInterest NaN", "error", "not finite", spoilt(btc_ctx(openInterest="NaN")), date),
+        ("openInterest with digit separators", "error", "not a number", spoilt(btc_ctx(openInterest="1_000")), date),
+        ("markPx missing", "error", "missing field 'markPx'", spoilt(lambda m, c: c[btc].pop("markPx")), date),
+        ("openInterest 1000x (a unit error)", "gate", "oi_btc",
+         spoilt(btc_ctx(openInterest=repr(float(oi) * 1000))), date),
+        ("openInterest negative", "gate", "oi_btc", spoilt(btc_ctx(openInterest="-" + oi)), date),
+        ("universe and contexts reordered", "harmless", "", spoilt(reversed_), date),
+        ("oraclePx missing", "harmless", "", spoilt(lambda m, c: c[btc].pop("oraclePx")), date),
+        ("numbers as JSON numbers", "harmless", "", spoilt(btc_ctx(openInterest=float(oi))), date),
+        ("Date header in lower case", "harmless", "", response.body, {"date": date["Date"]}),
+    ]
+    return [Case("hyperliquid/open_interest", n, o, e, b, request, WINDOW, h) for n, o, e, b, h in specs]
+
+
+def _registered(key: str) -> bool:
+    """Whether the pipeline lands ``key`` (provider/dataset): a connector's cases join the corpus once it does."""
+    from orchestration.feeds.registry import datasets
+
+    return key in {f"{d.provider.name}/{d.name}" for d in datasets()}
+
+
 @lru_cache(maxsize=None)
 def corpus() -> tuple[Case, ...]:
-    cases = [case for shape in SHAPES for case in _json_cases(shape)]
+    cases = [case for shape in SHAPES if _registered(shape.key) for case in _json_cases(shape)]
     cases += _archive_cases() + _kline_cases() + _farside_cases()
+    if _registered("hyperliquid/open_interest"):
+        cases += _hyperliquid_snapshot_cases()
     ids = [case.id for case in cases]
     assert len(ids) == len(set(ids)), "corpus case ids must be unique"
     return tuple(cases)

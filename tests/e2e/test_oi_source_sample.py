@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 WINDOW = Window(date(2024, 2, 1), date(2024, 3, 1))
 OUTAGE = Window(date(2024, 2, 22), date(2024, 3, 1))  # no venue's OI lands, from its own API nor from Coinalyze
 OI_TABLES = ("binance__open_interest", "okx__open_interest", "bybit__open_interest", "deribit__open_interest",
-             "dydx__open_interest", "coinalyze__open_interest")
+             "dydx__open_interest", "hyperliquid__open_interest", "coinalyze__open_interest")
 MART_SQL = ("SELECT date, oi_source, oi_link_source, oi_usd_total, oi_usd_crypto_native, oi_index_like_for_like, "
             "oi_venues_carried, stale_sources, liq_cluster_oi_grain, data_completeness FROM leverage_condition "
             f"WHERE date >= DATE '{WINDOW.start}' ORDER BY date")

@@ -315,7 +315,7 @@ def test_a_failing_feed_is_reported_and_does_not_stop_the_others(copy):
     statuses = dict(rows(db, "SELECT provider, status FROM raw._landing_status "
                              "WHERE dataset = 'open_interest' AND partition_date = '2024-02-20'"))
     assert statuses.pop("binance") == "failed"
-    assert set(statuses) == {"okx", "bybit", "deribit", "dydx", "coinalyze"}  # the others landed regardless
+    assert set(statuses) == {"okx", "bybit", "deribit", "dydx", "hyperliquid", "coinalyze"}  # the others landed
     assert "failed" not in statuses.values()
 
 

@@ -4,12 +4,13 @@ traceback; any other case prints its rows. Landing and the gates: ``tests/assets
 from __future__ import annotations
 
 import collections
+import json
 import subprocess
 import sys
 
 import pytest
 
-from orchestration.feeds.base import cli
+from orchestration.feeds.base import cli, headers_file
 from tests.corpus.payloads import corpus, module_of
 
 CASES = corpus()
@@ -29,6 +30,8 @@ def test_every_dataset_has_at_least_ten_bad_payloads_of_each_kind_it_can_have():
 def test_cli_names_the_problem_or_prints_rows(case, tmp_path, capsys):
     path = tmp_path / "payload"
     path.write_bytes(case.body)
+    if case.headers:  # kept beside the payload, as landing keeps them
+        headers_file(path).write_text(json.dumps(case.headers))
     provider, name = case.dataset.split("/")
     code = cli(module_of(case.dataset).DATASETS, [name, str(path)])
     out, err = capsys.readouterr()

@@ -51,7 +51,7 @@ def test_provider_spec_and_symbols():
     assert cz.PROVIDER.name == "coinalyze" and cz.PROVIDER.requests_per_second == pytest.approx(40 / 60)
     assert (cz.PROVIDER.api_key_env, cz.PROVIDER.api_key_header) == ("COINALYZE_API_KEY", "api_key")
     assert cz.VENUE_SYMBOLS == {"binance": "BTCUSDT_PERP.A", "bybit": "BTCUSDT.6", "okx": "BTCUSDT_PERP.3",
-                                "deribit": "BTCUSD_PERP.2", "dydx": "BTC-USD_PERP.8"}
+                                "deribit": "BTCUSD_PERP.2", "dydx": "BTC-USD_PERP.8", "hyperliquid": "BTCUSD_PERP.H"}
     assert set(cz.DATASETS) == {"open_interest", "funding", "liquidations"}
 
 
@@ -91,6 +91,10 @@ def test_funding_and_liquidations_map_their_fields():
     assert rows == [{"symbol": "BTCUSDT.6", "venue": "bybit", "t": datetime(2024, 3, 1), "interval": "daily",
                      "open_pct": 0.01, "high_pct": 0.0125, "low_pct": -0.003, "close_pct": 0.01}]
     assert cz.Funding().parse(payload(entry("BTCUSD_PERP.2", bar(T, 0, 0, 0, 0))))[0]["venue"] == "deribit"
+    hourly = cz.Funding().parse(payload(entry("BTCUSD_PERP.H", bar(T, "0.00125", "0.0025", "-0.001", "0.00125"))))
+    assert hourly[0]["venue"] == "hyperliquid" and hourly[0]["close_pct"] == 0.00125
+    with pytest.raises(FeedParseError, match="refusing to land another instrument"):
+        cz.Funding().parse(payload(entry("BTC.H", bar())))  # another Hyperliquid spelling is refused, not landed
     rows = cz.Liquidations().parse(payload(entry("BTCUSDT_PERP.3", {"t": str(T), "l": "1234567.5", "s": 0})))
     assert rows == [{"symbol": "BTCUSDT_PERP.3", "venue": "okx", "t": datetime(2024, 3, 1), "interval": "daily",
                      "long_usd": 1234567.5, "short_usd": 0.0}]
@@ -171,7 +175,8 @@ def test_malformed_payloads_name_provider_and_problem(body, expected):
 def test_one_call_asks_every_venue_for_a_daily_window_in_inclusive_seconds():
     (request,) = cz.OpenInterest().requests(Window(date(2024, 3, 1), date(2024, 3, 31)), NOW)
     assert request.url == "https://api.coinalyze.net/v1/open-interest-history"
-    assert request.params == {"symbols": "BTCUSDT_PERP.A,BTCUSDT.6,BTCUSDT_PERP.3,BTCUSD_PERP.2,BTC-USD_PERP.8",
+    assert request.params == {"symbols": "BTCUSDT_PERP.A,BTCUSDT.6,BTCUSDT_PERP.3,BTCUSD_PERP.2,BTC-USD_PERP.8,"
+                                         "BTCUSD_PERP.H",
                               "interval": "daily", "from": str(T), "to": str(T + 31 * D - 1),
                               "convert_to_usd": "true"}
     (funding,) = cz.Funding().requests(Window(date(2024, 3, 1), date(2024, 3, 1)), NOW)

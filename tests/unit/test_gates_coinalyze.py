@@ -43,7 +43,7 @@ def failures(frame: pd.DataFrame, suite: str):
 @pytest.mark.parametrize("suite", SUITES)
 def test_a_landed_window_passes(landed, suite):
     frame = landed[suite]
-    assert set(frame["venue"]) == set(cz.VENUE_SYMBOLS) and set(frame["interval"]) == {"daily"}
+    assert set(frame["venue"]) == set(SUITES[suite].venue_symbols) and set(frame["interval"]) == {"daily"}
     report = gates.validate(frame, suite)
     assert report.success, report.to_metadata()["failed_expectations"]
 

@@ -45,17 +45,19 @@ def landed(tmp_path_factory) -> dict[str, pd.DataFrame]:
 
 
 def test_every_recorded_dataset_was_landed(landed):
+    registered = {f"raw_{d.provider.name}__{d.name}" for d in datasets()}
     assert set(landed) == {"raw_binance__funding", "raw_binance__spot_klines", "raw_bybit__funding",
                            "raw_coinglass__oi_aggregated", "raw_coinglass__funding_oi_weighted",
                            "raw_coinglass__liquidations", "raw_farside__flows", "raw_defillama__stablecoin_supply",
-                           "raw_cryptoquant__exchange_reserve", "raw_coinmetrics__asset_metrics"}
+                           "raw_cryptoquant__exchange_reserve", "raw_coinmetrics__asset_metrics",
+                           "raw_coinalyze__open_interest"} | ({"raw_hyperliquid__open_interest"} & registered)
 
 
 @pytest.mark.parametrize("suite", ["raw_binance__funding", "raw_binance__spot_klines", "raw_bybit__funding",
                                    "raw_coinglass__oi_aggregated", "raw_coinglass__funding_oi_weighted",
                                    "raw_coinglass__liquidations", "raw_farside__flows",
                                    "raw_defillama__stablecoin_supply", "raw_cryptoquant__exchange_reserve",
-                                   "raw_coinmetrics__asset_metrics"])
+                                   "raw_coinmetrics__asset_metrics", "raw_coinalyze__open_interest"])
 def test_real_history_passes_its_gate(landed, suite):
     report = gates.validate(landed[suite], suite)
     assert report.success, report.messages()

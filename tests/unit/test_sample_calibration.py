@@ -49,9 +49,14 @@ def real_4h(realdata: Path, name: str) -> pd.DataFrame:
     return _csv(realdata / "coinglass" / name, "time_utc")
 
 
+def outside(frame: pd.DataFrame) -> pd.Series:
+    """Perp OI of the crypto venues outside our five, Hyperliquid included (``SampleWorld.outside_oi_btc``)."""
+    return frame["oi_btc_other"] + frame["oi_btc_hyperliquid"]
+
+
 def sim_aggregate_daily(at_end: pd.DataFrame) -> pd.Series:
     """All-exchange OI in USD at each UTC day's end, as CoinGlass aggregates it (ours + others + CME)."""
-    usd = (at_end["oi_btc"] + at_end["oi_btc_other"] + at_end["cme_oi_btc"]) * at_end["close"]
+    usd = (at_end["oi_btc"] + outside(at_end) + at_end["cme_oi_btc"]) * at_end["close"]
     midnight = usd[usd.index.hour == 0]
     return pd.Series(midnight.to_numpy(), index=midnight.index - pd.Timedelta(days=1))  # stamped by its day
 
@@ -105,7 +110,7 @@ def test_oi_in_btc_is_calm_and_not_a_price_echo(at_end):
     a day (std) with a correlation of -0.18 to the price's change; the sample's crypto OI (all venues, BTC) must
     stay as calm and not follow price (the old model: +0.61). Sample: 2.2 %, -0.06."""
     daily = at_end[at_end.index.hour == 0]
-    btc = np.log(daily["oi_btc"] + daily["oi_btc_other"]).diff()[SPAN[0]: SPAN[1]]
+    btc = np.log(daily["oi_btc"] + outside(daily)).diff()[SPAN[0]: SPAN[1]]
     price = np.log(daily["close"]).diff()[SPAN[0]: SPAN[1]]
     assert 0.015 < btc.std() < 0.03
     assert btc.corr(price) < 0.1
@@ -121,9 +126,9 @@ def test_venue_shares_of_all_exchange_oi(realdata, at_end):
     real = real.drop(columns=["time_ms", "source_snapshot_folder", "source_commit_prefix"])
     real_share = real.div(real.sum(axis=1), axis=0).mean()
     at = at_end.loc[real.index]
-    total = at["oi_btc"] + at["oi_btc_other"] + at["cme_oi_btc"]
+    total = at["oi_btc"] + outside(at) + at["cme_oi_btc"]
     sim_share = {v: (at["oi_btc"] * at[f"share_{v}"] / total).mean() for v in VENUES}
-    sim_share |= {"cme": (at["cme_oi_btc"] / total).mean(), "others": (at["oi_btc_other"] / total).mean()}
+    sim_share |= {"cme": (at["cme_oi_btc"] / total).mean(), "others": (outside(at) / total).mean()}
     expected = {v: real_share[v.upper()] for v in (*VENUES, "cme")}
     expected["others"] = 1 - sum(expected.values())
     for name, r in expected.items():

@@ -127,7 +127,7 @@ def test_no_key_is_required_in_sample_mode(transport):
 def test_oi_is_all_exchanges_including_other_venues_and_cme(transport):
     world = sample_world()
     rows = data(transport, OI, symbol="BTC", interval="1d", unit="usd", start_time=SEP_1, end_time=SEP_1 + 29 * D)
-    total = (hourly("oi_btc") + hourly("oi_btc_other") + hourly("cme_oi_btc")) * hourly("close")
+    total = (hourly("oi_btc") + sample_world().outside_oi_btc() + hourly("cme_oi_btc")) * hourly("close")
     for r in rows:
         end = hour_index(r["time"]) + 23  # the hour ending at the day's end
         assert float(r["close"]) == pytest.approx(total[end], abs=0.01)
@@ -144,7 +144,7 @@ def test_oi_is_all_exchanges_including_other_venues_and_cme(transport):
 
 def test_the_bar_in_progress_closes_at_the_last_full_hour(transport):
     (bar,) = data(transport, OI, symbol="BTC", interval="1d", start_time=TODAY)
-    total = (hourly("oi_btc") + hourly("oi_btc_other") + hourly("cme_oi_btc")) * hourly("close")
+    total = (hourly("oi_btc") + sample_world().outside_oi_btc() + hourly("cme_oi_btc")) * hourly("close")
     assert bar["time"] == TODAY and float(bar["close"]) == pytest.approx(total[hour_index(NOW_MS) - 1], abs=0.01)
 
 
@@ -155,7 +155,7 @@ def test_funding_is_oi_weighted_over_all_venues_in_percent(transport):
     def clamped(p, cap):
         return np.clip(p + np.clip(0.0001 - p, -0.0005, 0.0005), -cap, cap)
 
-    oi, other = hourly("oi_btc"), hourly("oi_btc_other")
+    oi, other = hourly("oi_btc"), sample_world().outside_oi_btc()  # Hyperliquid included
     rate = {"binance": clamped(hourly("funding_8h_binance"), 0.003), "okx": clamped(hourly("funding_8h_okx"), 0.00375),
             "bybit": clamped(hourly("funding_8h_bybit"), 0.00375), "deribit": hourly("funding_8h_deribit"),
             "dydx": hourly("funding_8h_dydx")}

@@ -45,7 +45,8 @@ def test_fixed_horizon_and_columns(world):
                                "liq_long_usd", "liq_short_usd", "binance_oi_share",
                                *(f"share_{v}" for v in VENUES), *(f"funding_8h_{v}" for v in VENUES),
                                "cme_oi_btc", "cme_micro_share",
-                               *(f"liq_{side}_usd_{v}" for side in ("long", "short") for v in VENUES), "oi_btc_other"]
+                               *(f"liq_{side}_usd_{v}" for side in ("long", "short") for v in VENUES), "oi_btc_other",
+                               "oi_btc_hyperliquid", "funding_8h_hyperliquid"]
     assert (h["high"] >= h[["open", "close"]].max(axis=1)).all()
     assert (h["low"] <= h[["open", "close"]].min(axis=1)).all()
     assert h["binance_oi_share"].between(0.3, 0.52).all()  # real 2025: 47 % of our five venues
@@ -182,7 +183,7 @@ def test_documented_cascade(hourly, name, start, hours, liq_lo, liq_hi, oi_usd):
     assert win["funding_8h"].min() < 0  # funding snaps back below zero
     if oi_usd:
         (b_lo, b_hi), (a_lo, a_hi) = oi_usd
-        usd = (hourly["oi_btc"] + hourly["oi_btc_other"]) * hourly["close"]
+        usd = (hourly["oi_btc"] + hourly["oi_btc_other"] + hourly["oi_btc_hyperliquid"]) * hourly["close"]
         assert b_lo < usd[before.index].max() < b_hi
         assert a_lo < usd[win.index].min() < a_hi
 

@@ -175,21 +175,27 @@ aggregate_daily as (
 
 ),
 
--- which source gives today's total and link: the venues where a crypto venue is observed or carried, else the
--- all-exchange aggregate, CME alone (~15 % of the market) only when neither exists; the link from the crypto
--- venues observed on both days, else the aggregate's own change since its last observed day, else CME's, else 1
+-- which source gives today's total and link: the venues where the crypto venues observed or carried cover the
+-- market (at least oi_venues_min_share_of_aggregate of the all-exchange aggregate, or no usable aggregate: one
+-- small venue alone, as recorded history holds for Hyperliquid, is no market total), else the all-exchange
+-- aggregate, CME alone (~15 % of the market) only when neither exists; the link likewise from the crypto venues
+-- observed on both days, else the aggregate's own change since its last observed day, else CME's, else 1
+{%- set venues_cover -%}
+    o.oi_usd_crypto_native is not null and (a.oi_usd is null or a.is_stale
+        or o.oi_usd_crypto_native >= {{ var('oi_venues_min_share_of_aggregate') }} * a.oi_usd)
+{%- endset %}
 oi_choice as (
 
     select
         d.date,
         case
-            when o.oi_usd_crypto_native is not null then 'venues'
+            when {{ venues_cover }} then 'venues'
             when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
             when d.date - a.last_date <= {{ carry }} then 'coinglass_all_exchanges_carried'
             when o.oi_usd_total is not null then 'venues'
         end as oi_source,
         case
-            when o.oi_crypto_venues_linked > 0 then 'venues'
+            when {{ venues_cover }} and o.oi_crypto_venues_linked > 0 then 'venues'
             when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
                 then 'coinglass_all_exchanges'
             when o.oi_venues_linked > 0 then 'venues'
@@ -206,7 +212,8 @@ oi_combined as (
 
     select
         c.date,
-        o.oi_usd_crypto_native,
+        -- the venues' part of a total they give; under the aggregate it is unknown (not a partial sum)
+        case when c.oi_source = 'venues' then o.oi_usd_crypto_native end as oi_usd_crypto_native,
         o.oi_usd_cme,
         o.oi_venues_linked,
         o.oi_venues_present,

@@ -22,6 +22,21 @@ venue_hourly as (
 
 ),
 
+-- a venue's OI weight: its own latest OI of the trailing 24 h, else the day-end OI the market's total counted
+-- for it the day before (its own API's, the aggregator's per-venue value, or carried:
+-- int_derivatives__venue_day_end_oi, the one owner of that rule), known from the day's first hour on; venues
+-- whose own API serves only today's OI (Deribit, Hyperliquid) are weighted by it on every other day
+weighted as (
+
+    select
+        h.* replace (coalesce(h.oi_usd_weight, d.oi_usd) as oi_usd_weight)
+
+    from venue_hourly as h
+    left join {{ ref('int_derivatives__venue_day_end_oi') }} as d
+        on d.venue = h.venue and d.date = cast(h.hour as date) - 1 and not d.is_cme
+
+),
+
 aggregated as (
 
     select
@@ -30,8 +45,8 @@ aggregated as (
         sum(oi_btc order by venue) as oi_btc_total,
         count(oi_usd) as venues_with_oi,
         count(funding_8h) as venues_with_funding,
-        -- OI-weighted over venues with both a rate in force and an OI weight (the venue's latest OI of the
-        -- trailing 24 h: Deribit and OKX-daily report once a day); unweighted mean when no venue has a weight;
+        -- OI-weighted over venues with both a rate in force and an OI weight (``weighted``); unweighted mean
+        -- when no venue has a weight;
         -- rounded to 1e-12 so that x * oi / oi noise never makes a rate "strictly above" itself
         round(coalesce(
             sum(funding_8h * oi_usd_weight order by venue)
@@ -46,7 +61,7 @@ aggregated as (
         -- float sums in a fixed venue order: parallel aggregation would otherwise differ in the last bit
         -- between a full and a windowed build
 
-    from venue_hourly
+    from weighted
     group by hour
 
 ),

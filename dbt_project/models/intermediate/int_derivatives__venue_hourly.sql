@@ -14,7 +14,7 @@
     days) hold on the window's first day; later builds replace the window only -#}
 {%- set lookback_days = (carry_hours / 24) | round(0, 'ceil') | int + 2 if is_incremental() else none -%}
 {%- set output_lookback = 0 if is_incremental() else none -%}
-{%- set venues = ['binance', 'okx', 'bybit', 'deribit', 'dydx'] -%}
+{%- set venues = ['binance', 'okx', 'bybit', 'deribit', 'dydx', 'hyperliquid'] -%}
 
 with
 
@@ -87,6 +87,18 @@ dydx_funding as (
     select funding_time, funding_rate, funding_interval_hours
     from {{ ref('stg_dydx__funding') }}
     where ticker = 'BTC-USD' and {{ window_filter('funding_time', lookback_days) }}
+),
+
+-- Hyperliquid BTC: one closing OI snapshot a day (at 23:00 of its day), in BTC; hourly funding
+hyperliquid_open_interest as (
+    select observed_at, oi_btc, oi_usd
+    from {{ ref('stg_hyperliquid__open_interest') }}
+    where coin = 'BTC' and {{ window_filter('observed_at', lookback_days) }}
+),
+hyperliquid_funding as (
+    select funding_time, funding_rate, funding_interval_hours
+    from {{ ref('stg_hyperliquid__funding') }}
+    where coin = 'BTC' and {{ window_filter('funding_time', lookback_days) }}
 ),
 
 -- spot price at each hour start = close of the Binance spot candle ending then (its own open as fallback)
