@@ -20,7 +20,7 @@ LIVE_REACHABILITY = Reachability()
 
 def live_rate_limiter(spec: ProviderSpec) -> RateLimiter:
     """One limiter per provider per process, shared by every asset that talks to it."""
-    return _LIVE_LIMITERS.setdefault(spec.name, RateLimiter(spec.requests_per_second))
+    return _LIVE_LIMITERS.setdefault(spec.name, RateLimiter.for_provider(spec))
 
 
 #: warehouse files this process keeps open across steps (:func:`kept_open`), by path

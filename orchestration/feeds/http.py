@@ -159,6 +159,11 @@ class RateLimiter:
         self._clock, self._sleep, self._next = clock, sleep, 0.0
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_provider(cls, spec: "ProviderSpec", sleep: Callable[[float], None] = time.sleep) -> "RateLimiter":
+        """The limiter ``spec`` asks for: its requests per second and, where it has one, its weight budget."""
+        return cls(spec.requests_per_second, sleep=sleep, weight_per_minute=spec.weight_per_minute)
+
     def wait(self, weight: float = 0.0) -> None:
         """Block until a request of ``weight`` may go (0: a provider that counts requests only)."""
         with self._lock:
@@ -326,8 +331,7 @@ class FeedClient:
         self.spec, self.transport, self.timeout = spec, transport, timeout
         self.max_retries, self.backoff_base, self.backoff_cap = max_retries, backoff_base, backoff_cap
         self._sleep = sleep
-        self.rate_limiter = rate_limiter or RateLimiter(spec.requests_per_second, sleep=sleep,
-                                                        weight_per_minute=spec.weight_per_minute)
+        self.rate_limiter = rate_limiter or RateLimiter.for_provider(spec, sleep=sleep)
         self.reachability = reachability or Reachability()
 
     @property

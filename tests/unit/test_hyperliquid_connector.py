@@ -276,3 +276,6 @@ def test_hyperliquid_charges_each_request_its_worst_case_weight():
     assert waits == [45, 20]
     budget = FeedClient(hl.PROVIDER, None).rate_limiter
     assert budget.seconds_per_weight == pytest.approx(60 / hl.WEIGHT_PER_MINUTE)
+    from orchestration.resources import live_rate_limiter  # the live runs' limiter, shared per provider
+
+    assert live_rate_limiter(hl.PROVIDER).seconds_per_weight == pytest.approx(60 / hl.WEIGHT_PER_MINUTE)
