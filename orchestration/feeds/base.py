@@ -157,6 +157,14 @@ class Dataset(ABC):
         if message is not None:
             raise self.parse_error(f"the payload is {self.provider.name}'s error answer: {message}")
 
+    def keep_once(self, rows: dict, key: Any, row: Row, where: str = "") -> None:
+        """Keep ``row`` under ``key`` in ``rows``: a payload may repeat a row (early Binance archives do), but two
+        different rows for one key are a broken payload, refused."""
+        earlier = rows.get(key)
+        if earlier is not None and earlier != row:
+            raise self.parse_error(f"conflicting rows for {key}{where}")
+        rows[key] = row
+
     def instrument(self, record: Mapping[str, Any], name: str, expected: str | Iterable[str], *,
                    where: str = "", optional: bool = False) -> str:
         """The instrument a record names, which must be one this dataset asked for (a payload for another

@@ -229,10 +229,7 @@ class OpenInterest(BinanceDataset):
                        "sum_open_interest": field(self, rec, "sum_open_interest", number, where=where),
                        "sum_open_interest_value": field(self, rec, "sum_open_interest_value", number, where=where),
                        "source": "archive"}
-            earlier = seen.get(row["ts"])
-            if earlier is not None and earlier != row:  # early files repeat rows; conflicting repeats are not ok
-                raise self.parse_error(f"conflicting rows for {row['ts']} on CSV line {line}")
-            seen[row["ts"]] = row
+            self.keep_once(seen, row["ts"], row, f" on CSV line {line}")  # early files repeat rows
         rows = list(seen.values())
         if named:
             try:

@@ -105,10 +105,7 @@ class Funding(DeribitDataset):
                 "index_price": field(self, rec, "index_price", number, where=where, optional=True),
                 "prev_index_price": field(self, rec, "prev_index_price", number, where=where, optional=True),
             }
-            earlier = rows.get(row["ts"])
-            if earlier is not None and earlier != row:
-                raise self.parse_error(f"conflicting rows for {row['ts']}{where}")
-            rows[row["ts"]] = row
+            self.keep_once(rows, row["ts"], row, where)
         check_spacing(self, rows.keys(), HOUR_MS, "1h", what="funding rows")
         return list(rows.values())
 

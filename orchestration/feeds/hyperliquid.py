@@ -132,10 +132,7 @@ class Funding(HyperliquidDataset):
                 "funding_rate": field(self, rec, "fundingRate", number, where=where),
                 "premium": field(self, rec, "premium", number, where=where),
             }
-            earlier = rows.get(row["funding_time"])
-            if earlier is not None and earlier != row:
-                raise self.parse_error(f"conflicting rows for {row['funding_time']}{where}")
-            rows[row["funding_time"]] = row
+            self.keep_once(rows, row["funding_time"], row, where)
         check_spacing(self, rows.keys(), HOUR_MS, "1h", what="funding rows")
         return list(rows.values())
 

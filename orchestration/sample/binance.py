@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response, window
+from orchestration.sample.lens import DAY_MS, Lens, LensError, clamped_rate, json_response, window
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, SampleWorld, hash_unit
 
 SYMBOL = "BTCUSDT"
@@ -39,8 +39,7 @@ METRICS_HEADER = ["create_time", "symbol", "sum_open_interest", "sum_open_intere
 
 def binance_funding_rate(premium_8h: np.ndarray) -> np.ndarray:
     """Binance's published rate: premium + clamp(interest - premium, +-0.05 %), capped, 8 decimals."""
-    rate = premium_8h + np.clip(INTEREST_8H - premium_8h, -CLAMP, CLAMP)
-    return np.round(np.clip(rate, -CAP, CAP), 8)
+    return np.round(clamped_rate(premium_8h, INTEREST_8H, CLAMP, CAP), 8)
 
 
 def f8(x: float) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from orchestration.feeds.base import to_ms
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
+from orchestration.sample.lens import DAY_MS, Lens, LensError, clamped_rate, json_response
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, SampleWorld
 
 HOST = "api.bybit.com"
@@ -97,7 +97,7 @@ class BybitLens(Lens):
         csum = np.concatenate([[0.0], np.cumsum(premium)])
         k = np.arange(8, N_HOURS + 1, 8)
         mean = (csum[k] - csum[k - 8]) / 8
-        rate = np.round(np.clip(mean + np.clip(INTEREST_8H - mean, -CLAMP, CLAMP), -CAP, CAP), 8)
+        rate = np.round(clamped_rate(mean, INTEREST_8H, CLAMP, CAP), 8)
         times = START_MS + k * HOUR_MS
         keep = times >= LAUNCH_MS
         return times[keep], rate[keep]

@@ -46,7 +46,7 @@ import numpy as np
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample import binance as binance_lens, bybit as bybit_lens, hyperliquid as hyperliquid_lens
 from orchestration.sample import okx as okx_lens
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
+from orchestration.sample.lens import DAY_MS, Lens, LensError, clamped_rate, json_response
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, VENUES, SampleWorld, hash_unit
 
 HOST = "api.coinalyze.net"
@@ -231,8 +231,7 @@ class CoinalyzeLens(Lens):
 
     @staticmethod
     def _settle(mean: np.ndarray, venue: str) -> np.ndarray:
-        interest, clamp, cap = SETTLING[venue]
-        return np.clip(mean + np.clip(interest - mean, -clamp, clamp), -cap, cap)
+        return clamped_rate(mean, *SETTLING[venue])
 
     @cached_property
     def funding_quotes(self) -> dict[str, np.ndarray]:

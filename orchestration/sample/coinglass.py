@@ -45,7 +45,7 @@ import numpy as np
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample import binance as binance_lens, bybit as bybit_lens, okx as okx_lens
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response, window
+from orchestration.sample.lens import DAY_MS, Lens, LensError, clamped_rate, json_response, window
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, VENUES, SampleWorld, hash_unit
 
 HOST = "open-api-v4.coinglass.com"
@@ -93,10 +93,6 @@ def pct_text(x: float) -> str:
     """CoinGlass-style funding: up to 6 decimals, trailing zeros dropped ("0.01", "-0.004603")."""
     text = np.format_float_positional(round(float(x), 6), trim="-")
     return "0" if text in ("-0", "") else text
-
-
-def _clamped(premium: np.ndarray, interest: float, clamp: float, cap: float) -> np.ndarray:
-    return np.clip(premium + np.clip(interest - premium, -clamp, clamp), -cap, cap)
 
 
 class CoinglassLens(Lens):
@@ -205,17 +201,17 @@ class CoinglassLens(Lens):
         h = self.world.hourly
         oi = h["oi_btc"].to_numpy(float)
         rates = {
-            "binance": _clamped(h["funding_8h_binance"].to_numpy(float), binance_lens.INTEREST_8H,
+            "binance": clamped_rate(h["funding_8h_binance"].to_numpy(float), binance_lens.INTEREST_8H,
                                 binance_lens.CLAMP, binance_lens.CAP),
-            "okx": _clamped(h["funding_8h_okx"].to_numpy(float), okx_lens.INTEREST_8H, okx_lens.CLAMP, okx_lens.CAP),
-            "bybit": _clamped(h["funding_8h_bybit"].to_numpy(float), bybit_lens.INTEREST_8H, bybit_lens.CLAMP,
+            "okx": clamped_rate(h["funding_8h_okx"].to_numpy(float), okx_lens.INTEREST_8H, okx_lens.CLAMP, okx_lens.CAP),
+            "bybit": clamped_rate(h["funding_8h_bybit"].to_numpy(float), bybit_lens.INTEREST_8H, bybit_lens.CLAMP,
                               bybit_lens.CAP),
             "deribit": h["funding_8h_deribit"].to_numpy(float),
             "dydx": h["funding_8h_dydx"].to_numpy(float),
         }
         weighted = sum(rates[v] * h[f"share_{v}"].to_numpy(float) * oi for v in VENUES)
         other = self.world.outside_oi_btc()  # Hyperliquid included, on the market premium
-        weighted = weighted + _clamped(h["funding_8h"].to_numpy(float), 0.0001, 0.0005, 0.00375) * other
+        weighted = weighted + clamped_rate(h["funding_8h"].to_numpy(float), 0.0001, 0.0005, 0.00375) * other
         return 100 * weighted / (oi + other)
 
     def funding_history(self, params: Mapping[str, str], now_ms: int, _match) -> HttpResponse:

@@ -33,8 +33,8 @@ import numpy as np
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
 from orchestration.sample.dydx import num
-from orchestration.sample.lens import DAY_MS, Lens, json_response
-from orchestration.sample.world import HOUR_MS, HYPERLIQUID_LAUNCH, N_HOURS, START_MS, SampleWorld, hash_unit
+from orchestration.sample.lens import DAY_MS, Lens, clamped_rate, json_response
+from orchestration.sample.world import HOUR_MS, HYPERLIQUID_LAUNCH, N_HOURS, START_MS, hash_unit
 
 HOST = "api.hyperliquid.xyz"
 PATH = "/info"
@@ -67,8 +67,7 @@ SERDE_WORDING = {"Expecting value": "expected value", "Extra data": "trailing ch
 def hourly_rate(premium) -> np.ndarray:
     """Hyperliquid's hourly funding from its premium (8-hour units): an eighth of the clamped 8-hour rate,
     capped at +-``CAP_1H``."""
-    premium = np.asarray(premium, dtype=float)
-    return np.clip((premium + np.clip(INTEREST_8H - premium, -CLAMP, CLAMP)) / 8, -CAP_1H, CAP_1H)
+    return clamped_rate(premium, INTEREST_8H, CLAMP, 8 * CAP_1H) / 8  # /8 is exact: the same as capping after it
 
 
 def px(x: float) -> str:

@@ -21,6 +21,13 @@ def json_response(payload: object, status: int = 200) -> HttpResponse:
     return HttpResponse(status, body, {"Content-Type": "application/json"})
 
 
+
+def clamped_rate(premium, interest: float, clamp: float, cap: float) -> np.ndarray:
+    """A funding rate by the clamp formula the perpetual venues publish: premium + clamp(interest - premium,
+    +-clamp), capped at +-cap (each venue, and Coinalyze's and CoinGlass's views of it, with its own constants)."""
+    premium = np.asarray(premium, dtype=float)
+    return np.clip(premium + np.clip(interest - premium, -clamp, clamp), -cap, cap)
+
 class LensError(Exception):
     """Raised inside a handler to answer with ``response`` (a provider-shaped error)."""
 

@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from orchestration.feeds.http import HttpRequest, HttpResponse
-from orchestration.sample.lens import DAY_MS, Lens, LensError, json_response
+from orchestration.sample.lens import DAY_MS, Lens, LensError, clamped_rate, json_response
 from orchestration.sample.world import HOUR_MS, N_HOURS, START_MS, SampleWorld, hash_unit
 
 HOST = "www.okx.com"
@@ -67,7 +67,7 @@ class OkxLens(Lens):
         csum = np.concatenate([[0.0], np.cumsum(premium)])
         k = np.arange(8, N_HOURS + 1, 8)
         mean = (csum[k] - csum[k - 8]) / 8
-        rate = np.clip(mean + np.clip(INTEREST_8H - mean, -CLAMP, CLAMP), -CAP, CAP)
+        rate = clamped_rate(mean, INTEREST_8H, CLAMP, CAP)
         rate = np.round(rate, 10)
         # realized: what was actually settled, a hair off the published rate
         realized = np.round(rate + 2e-7 * hash_unit(k, self.world.seed, 30), 10)

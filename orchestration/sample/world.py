@@ -262,12 +262,17 @@ class SampleWorld:
         what ``oi_btc_other`` held before Hyperliquid was carved out of it (see ``_carve``)."""
         return self.hourly["oi_btc_other"].to_numpy(float) + self.hourly["oi_btc_hyperliquid"].to_numpy(float)
 
-    def hyperliquid_oi_btc_at(self, ts_ms) -> np.ndarray:
-        """Hyperliquid's OI (BTC) at arbitrary instants: linear between hour boundaries (0 before launch)."""
-        b = self._boundaries("oi_btc_hyperliquid")
+    def _linear(self, column: str, ts_ms) -> np.ndarray:
+        """``column`` at arbitrary instants, linear between hour boundaries (for series that start at 0, where
+        :meth:`_interp`'s log interpolation breaks)."""
+        b = self._boundaries(column)
         x = np.clip((np.asarray(ts_ms, dtype=np.int64) - START_MS) / HOUR_MS, 0, N_HOURS)
         i = np.minimum(np.floor(x).astype(np.int64), N_HOURS - 1)
         return b[i] + (x - i) * (b[i + 1] - b[i])
+
+    def hyperliquid_oi_btc_at(self, ts_ms) -> np.ndarray:
+        """Hyperliquid's OI (BTC) at arbitrary instants: linear between hour boundaries (0 before launch)."""
+        return self._linear("oi_btc_hyperliquid", ts_ms)
 
     def venue_oi_btc_at(self, venue: str, ts_ms) -> np.ndarray:
         """One venue's OI (BTC) at arbitrary instants: ``oi_at`` times its share, interpolated linearly within
@@ -277,10 +282,7 @@ class SampleWorld:
             raise KeyError(f"unknown venue {venue!r}; expected one of {VENUES}")
         if venue == "binance":
             return self.binance_oi_at(ts_ms)
-        b = self._boundaries("share_" + venue)
-        x = np.clip((np.asarray(ts_ms, dtype=np.int64) - START_MS) / HOUR_MS, 0, N_HOURS)
-        i = np.minimum(np.floor(x).astype(np.int64), N_HOURS - 1)
-        return self.oi_at(ts_ms) * (b[i] + (x - i) * (b[i + 1] - b[i]))
+        return self.oi_at(ts_ms) * self._linear("share_" + venue, ts_ms)
 
 
 def hash_unit(keys, seed: int, salt: int) -> np.ndarray:
