@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from orchestration.gates.ge_import import great_expectations
 from orchestration.gates.report import FailedExpectation, plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +31,7 @@ class _GE:
     """The process-wide ephemeral GE context with one pandas dataframe asset and batch definition."""
 
     def __init__(self) -> None:
-        import great_expectations as gx
+        gx = great_expectations()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.context = gx.get_context(mode="ephemeral")

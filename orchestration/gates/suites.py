@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestration.config import EXPECTATIONS_DIR
+from orchestration.gates.ge_import import great_expectations
 from orchestration.gates.plausibility import Plausibility, is_derived
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,7 @@ def load_suite_dict(name: str, expectations_dir: Path | None = None) -> dict[str
 
 def ge_suite(name: str, expectations: list[dict], data: dict[str, Any]) -> "ExpectationSuite":
     """A GE ``ExpectationSuite`` of ``expectations`` (suite JSON dicts); imports Great Expectations."""
+    great_expectations()
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     return ExpectationSuite(name=name, expectations=expectations, suite_parameters=data.get("suite_parameters")
