@@ -1,7 +1,9 @@
 """Land first, parse second: verbatim payloads on disk, a manifest row each, typed raw tables in DuckDB.
 
 One mechanism for every provider dataset. Re-landing a window replaces that window's payload folder,
-its manifest rows and its raw-table partitions, and nothing else, so re-runs are idempotent.
+its manifest rows and its raw-table partitions, and nothing else, so re-runs are idempotent. Every raw table
+and the landing status are also kept as Parquet beside the DuckDB file (``orchestration.lake``), day by day,
+once the DuckDB transaction has committed.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pandas as pd
 from orchestration.days import Window
 from orchestration.feeds.base import Dataset, Page, Row, fetch, headers_file, kept_headers
 from orchestration.feeds.http import FeedClient, FeedError, FeedParseError
+from orchestration.lake import keep, lake_of
 
 MANIFEST_TABLE = "raw._manifest"
 MANIFEST_COLUMNS = {
@@ -116,9 +119,26 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
 def create_raw_tables(con: duckdb.DuckDBPyConnection, datasets: Iterable[Dataset]) -> None:
     """Each dataset's raw table and the landing status, with no rows: what the models read before any feed has
     landed (a dbt build's floor; dbt's unit tests need the relations their inputs stand for)."""
-    for dataset in datasets:
-        _ensure_table(con, raw_table(dataset), raw_columns(dataset))
+    tables = {raw_table(dataset): raw_columns(dataset) for dataset in datasets}
+    for table, columns in tables.items():
+        _ensure_table(con, table, columns)
     _ensure_table(con, STATUS_TABLE, STATUS_COLUMNS)
+    _to_lake(con, {table: [] for table in [*tables, STATUS_TABLE]})
+
+
+def _to_lake(con: duckdb.DuckDBPyConnection, changed: dict[str, Iterable[date]]) -> None:
+    """After a commit: the days of each table that it replaced, written to the lake beside the DuckDB file (none
+    for an in-memory database; the landing status's days at the end of a ``lake.batched`` block). A table whose
+    lake folder is missing (a warehouse from before the lake, or a folder removed) is written in full. The lake is
+    the warehouse's: a disk that fails it is a warehouse fault."""
+    lake = lake_of(con)
+    if lake is None:
+        return
+    for table, days in changed.items():
+        try:
+            keep(con, table, days, lake, may_wait=table == STATUS_TABLE)
+        except (OSError, duckdb.Error) as exc:
+            raise WarehouseFault(f"cannot write {table} to the Parquet lake in {lake}: {exc}") from exc
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], frame: pd.DataFrame,
@@ -178,16 +198,18 @@ def land(dataset: Dataset, window: Window, client: FeedClient, raw_dir: Path,
         _write_manifest(con, store, commit=False)
         columns = raw_columns(dataset)
         _ensure_table(con, result.table, columns)  # downstream models need the table, even empty
+        days: list[date] = []
         if not fetch_failed and replaced:
             # replace the servable days only: a day the provider no longer serves keeps what it had
             days = sorted(replaced)
             marks = ", ".join("?" * len(days))
             _replace(con, result.table, columns, frame, f"partition_date IN ({marks})", days)
-        _write_statuses(con, dataset, window, result.table, result.statuses, now)
+        status_days = _write_statuses(con, dataset, window, result.table, result.statuses, now)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    _to_lake(con, {result.table: days, STATUS_TABLE: status_days})
     result.pages = len(store.manifest)
     result.payload_bytes = sum(m["bytes"] for m in store.manifest)
     result.rows = int(sum(result.rows_per_day.values()))
@@ -240,19 +262,20 @@ def skip(dataset: Dataset, window: Window, con: duckdb.DuckDBPyConnection, reaso
     try:
         _ensure_table(con, table, raw_columns(dataset))  # downstream models need the table, even empty
         statuses = {day: ("skipped", reason) for day in window.days()}
-        _write_statuses(con, dataset, window, table, statuses)
+        status_days = _write_statuses(con, dataset, window, table, statuses)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    _to_lake(con, {table: [], STATUS_TABLE: status_days})
     return LandingResult(table, window, Path(), statuses=statuses)
 
 
 def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Window, table: str,
-                    statuses: dict[date, tuple[str, str | None]], as_of: datetime | None = None) -> None:
+                    statuses: dict[date, tuple[str, str | None]], as_of: datetime | None = None) -> list[date]:
     """Record each day's outcome, except that a day the provider no longer serves (or a run skipped) but
     which holds rows from an earlier landing keeps that landing's status: the table describes what the raw
-    table holds."""
+    table holds. Returns the days written."""
     unavailable = [day for day, (status, _) in statuses.items() if status in ("unavailable", "skipped")]
     if unavailable:
         marks = ", ".join("?" * len(unavailable))
@@ -260,7 +283,7 @@ def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Wi
             f"SELECT DISTINCT partition_date FROM {table} WHERE partition_date IN ({marks})", unavailable).fetchall()}
         statuses = {day: outcome for day, outcome in statuses.items() if day not in kept}
     if not statuses:
-        return
+        return []
     landed_at = datetime.now(timezone.utc).replace(tzinfo=None)  # when the row was written (wall clock)
     # as of when the provider was asked (the feeds' clock: pinned in a reproducible sample run)
     as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None) if as_of and as_of.tzinfo else (as_of or landed_at)
@@ -272,6 +295,7 @@ def _write_statuses(con: duckdb.DuckDBPyConnection, dataset: Dataset, window: Wi
     _replace(con, STATUS_TABLE, STATUS_COLUMNS, frame,
              f"provider = ? AND dataset = ? AND partition_date IN ({marks})",
              [dataset.provider.name, dataset.name, *days])
+    return days
 
 
 #: a day whose outcome was asked for at least this many days after it ended is settled (:func:`settled_days`):

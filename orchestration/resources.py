@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from orchestration import lake
 from orchestration.feeds.http import FeedClient, LiveTransport, ProviderSpec, RateLimiter, Reachability, Transport
 
 _LIVE_LIMITERS: dict[str, RateLimiter] = {}
@@ -32,15 +33,17 @@ def kept_open(duckdb_path: Path) -> Iterator[None]:
     """The warehouse file open in this process until the block ends, for every step's :meth:`WarehouseResource
     .connect` and :meth:`~WarehouseResource.held`: what ``make run`` does around its landing run, whose 30
     steps would otherwise open and close the file 30 times more. Only around a run during which no other
-    process opens the file (not the marts run: dbt writes it from a subprocess)."""
+    process opens the file (not the marts run: dbt writes it from a subprocess). The landing status's days in the
+    Parquet lake are written once, when the block ends (``lake.batched``), not once per feed."""
     path = Path(duckdb_path).resolve()
     if path in _KEPT_OPEN:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _KEPT_OPEN[path] = duckdb.connect(str(path))
+    _KEPT_OPEN[path] = con = duckdb.connect(str(path))
     try:
-        yield
+        with lake.batched(con):  # the landing status's lake days written once, before the file closes
+            yield
     finally:
         _KEPT_OPEN.pop(path).close()
 
@@ -69,6 +72,11 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def raw_dir(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def lake_dir(self) -> Path:
+        """The raw layer as Parquet, one folder per raw table, one file per day (``orchestration.lake``)."""
+        return lake.lake_dir(self.root)
 
     @property
     def published_dir(self) -> Path:
