@@ -3,11 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 # make dev keeps run history here; make run uses an in-memory instance (logging a six-year single-run
 # backfill's per-partition events into SQLite would cost minutes)
 DEV_DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 
-.PHONY: install run test test-fast test-serial dev bench validate verdict report chromium docs clean
+.PHONY: install run test test-fast test-serial test-spark java dev bench validate verdict report chromium docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,23 @@ test-fast: install
 ## make test-serial: the whole suite in one process, in file order (to debug; pytest's own -x, -k, --pdb work)
 test-serial: install chromium
 	$(PY) -m pytest
+
+## make test-spark: the whole dbt project on Apache Spark (a local pyspark session reading the Parquet lake of a
+## short sample-world run) with its data tests, compared column by column with DuckDB's marts (tests/spark; the
+## README's "Apache Spark"). Needs Java 17+ (Debian's, installed when absent) and pyspark (requirements-spark.lock)
+test-spark: install $(SPARK_STAMP) java
+	$(PY) -m pytest tests/spark --spark -s -p no:cacheprovider
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+## java for Spark, from Debian's packages when absent (fatal when it cannot be installed: Spark cannot run)
+java:
+	@command -v java >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y openjdk-17-jre-headless >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && \
+	    apt-get install -y openjdk-17-jre-headless >/dev/null 2>&1; }; }; } \
+	  || { echo "java not found and not installable (no apt or no permission): install a JRE 17+ for make test-spark"; exit 1; }
 
 ## chromium for the browser test, from Debian's packages when absent and apt is there (never fatal: the
 ## test then skips and says why)
@@ -70,4 +88,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache warehouse/dbt-target dbt_project/target
+	rm -rf warehouse/leverage.duckdb* warehouse/raw warehouse/lake warehouse/spark warehouse/published warehouse/docs warehouse/screenshots warehouse/.cache warehouse/dbt-target dbt_project/target

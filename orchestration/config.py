@@ -5,6 +5,7 @@ names the variable, the value, what is allowed and what to do, so the command li
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -17,6 +18,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 PARTITIONS_START = date(2021, 1, 1)  # the first landing partition's first day (partitions are years: a 1 January)
 MODES = ("sample", "recorded", "live")
+#: the engines dbt builds on (LC_DBT_TARGET; profiles.yml reads the same variable, default duckdb)
+DBT_TARGETS = ("duckdb", "spark")
 #: the report page, written beside the snapshot in published/ (orchestration.report.build)
 REPORT_FILE = "report.html"
 #: where recorded mode reads its files by default: the shared real data beside the project
@@ -156,6 +159,16 @@ def _mode() -> str:
     return mode
 
 
+def dbt_target() -> str:
+    """``LC_DBT_TARGET``: the engine dbt builds on, the one setting profiles.yml's ``target:`` reads too."""
+    text = os.environ.get("LC_DBT_TARGET", "")
+    target = text.strip().lower() or "duckdb"
+    if target not in DBT_TARGETS:
+        raise ConfigError("LC_DBT_TARGET", text, "is not a dbt target",
+                          "the targets are duckdb (the default) and spark", "set one of them, or unset LC_DBT_TARGET")
+    return target
+
+
 _SWITCH = {"on": True, "true": True, "1": True, "yes": True, "off": False, "false": False, "0": False, "no": False}
 
 
@@ -226,6 +239,15 @@ def settings(start: tuple[str, str] | None = None, end: tuple[str, str] | None =
     """Every setting, validated (``start``/``end``: the command line's ``--start``/``--end``, see :func:`window`);
     raises :class:`ConfigError` on the first that cannot be used."""
     mode = _mode()
+    if dbt_target() == "spark":
+        # dbt on Spark reads the raw layer from the Parquet lake, in a local pyspark (requirements-spark.lock)
+        if not lake_enabled():
+            raise ConfigError("LC_DBT_TARGET", os.environ["LC_DBT_TARGET"], "reads the raw tables from the Parquet lake",
+                              "the landing writes it only with LC_LAKE=on", "set LC_LAKE=on, or unset LC_DBT_TARGET")
+        if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+            raise ConfigError("LC_DBT_TARGET", os.environ["LC_DBT_TARGET"], "needs pyspark and dbt-spark",
+                              "they are not installed in this environment",
+                              "run make test-spark once (it installs requirements-spark.lock), or unset LC_DBT_TARGET")
     folder = _folder("LC_RECORDED_DIR", DEFAULT_RECORDED_DIR, "recorded mode reads a folder laid out like "
                      "../shared/realdata", "point LC_RECORDED_DIR at one")
     if mode == "recorded" and not folder.is_dir():

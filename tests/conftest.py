@@ -13,6 +13,19 @@ TESTS = ROOT / "tests"
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--spark", action="store_true",
+                     help="also collect tests/spark: the dbt project on Apache Spark vs DuckDB (make test-spark)")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/spark needs Java and pyspark and builds for minutes: only ``make test-spark`` (``--spark``) runs it,
+    so ``make test`` stays offline-quick and needs no Spark."""
+    if collection_path.is_relative_to(TESTS / "spark") and not config.getoption("--spark"):
+        return True
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under xdist, parse the dbt project once in the controller: workers loading the definitions then only read
     the manifest, instead of two ``dbt parse`` writing ``dbt_project/target`` at once."""

@@ -1,8 +1,10 @@
-{#- period_to_interval(column): Binance period strings ('5m', '1h', '1d') to a DuckDB INTERVAL. -#}
+{#- period_to_interval(column): Binance period strings ('5m', '1h', '1d') to an INTERVAL (the number is all but the
+    last character: Spark's rtrim takes its two arguments the other way round from DuckDB's). -#}
 {% macro period_to_interval(column) -%}
+{%- set amount = "cast(substr(" ~ column ~ ", 1, length(" ~ column ~ ") - 1) as integer)" -%}
 case
-    when {{ column }} like '%m' then to_minutes(cast(rtrim({{ column }}, 'm') as integer))
-    when {{ column }} like '%h' then to_hours(cast(rtrim({{ column }}, 'h') as integer))
-    when {{ column }} like '%d' then to_days(cast(rtrim({{ column }}, 'd') as integer))
+    when {{ column }} like '%m' then {{ interval_of(amount, 'minute') }}
+    when {{ column }} like '%h' then {{ interval_of(amount, 'hour') }}
+    when {{ column }} like '%d' then {{ interval_of(amount, 'day') }}
 end
 {%- endmacro %}

@@ -9,7 +9,7 @@
 {% macro us_federal_holidays(first_year, last_year) -%}
 (
     with years as (
-        select unnest(range({{ first_year }}, {{ last_year }} + 1)) as y
+        select {{ series(first_year, last_year) }} as y
     ),
     fixed as (
         select make_date(cast(y as integer), m, d) as day
@@ -19,15 +19,15 @@
     -- the n-th weekday (ISO: 1 = Monday) of a month
     nth_weekday as (
         select make_date(cast(y as integer), m, 1)
-            + cast((iso - isodow(make_date(cast(y as integer), m, 1)) + 7) % 7 + 7 * (n - 1) as integer) as day
+            + cast((iso - {{ iso_dow('make_date(cast(y as integer), m, 1)') }} + 7) % 7 + 7 * (n - 1) as integer) as day
         from years, (values (1, 1, 3), (2, 1, 3), (9, 1, 1), (10, 1, 2), (11, 4, 4)) as t(m, iso, n)
     ),
     last_monday_of_may as (
         select make_date(cast(y as integer), 5, 31)
-            - cast(isodow(make_date(cast(y as integer), 5, 31)) - 1 as integer) as day
+            - cast({{ iso_dow('make_date(cast(y as integer), 5, 31)') }} - 1 as integer) as day
         from years
     )
-    select case dayofweek(day) when 6 then day - 1 when 0 then day + 1 else day end as day from fixed
+    select case {{ iso_dow('day') }} when 6 then day - 1 when 7 then day + 1 else day end as day from fixed
     union
     select day from nth_weekday
     union

@@ -13,14 +13,15 @@
 {% macro us_market_holidays(first_year, last_year) -%}
 (
     with years as (
-        select cast(unnest(range({{ first_year }}, {{ last_year }} + 1)) as integer) as y
+        select cast(y as integer) as y from (select {{ series(first_year, last_year) }} as y) as ys
     ),
     -- Gregorian Easter Sunday (the anonymous algorithm), two days after which is Good Friday
     easter_1 as (
-        select y, y % 19 as a, y // 100 as b, y % 100 as c from years
+        select y, y % 19 as a, {{ int_div('y', 100) }} as b, y % 100 as c from years
     ),
     easter_2 as (
-        select y, a, b // 4 as d, b % 4 as e, (b - (b + 8) // 25 + 1) // 3 as g, b, c // 4 as i, c % 4 as k
+        select y, a, {{ int_div('b', 4) }} as d, b % 4 as e, {{ int_div('b - ' ~ int_div('b + 8', 25) ~ ' + 1', 3) }} as g,
+            b, {{ int_div('c', 4) }} as i, c % 4 as k
         from easter_1
     ),
     easter_3 as (
@@ -30,8 +31,8 @@
         select y, a, h, (32 + 2 * e + 2 * i - h - k) % 7 as l from easter_3
     ),
     easter as (
-        select make_date(y, (h + l - 7 * ((a + 11 * h + 22 * l) // 451) + 114) // 31,
-                         (h + l - 7 * ((a + 11 * h + 22 * l) // 451) + 114) % 31 + 1) as sunday
+        {%- set m = 'h + l - 7 * ' ~ int_div('a + 11 * h + 22 * l', 451) ~ ' + 114' %}
+        select make_date(y, {{ int_div(m, 31) }}, ({{ m }}) % 31 + 1) as sunday
         from easter_4
     ),
     fixed as (
@@ -42,15 +43,15 @@
     -- the n-th weekday (ISO: 1 = Monday) of a month
     nth_weekday as (
         select make_date(y, m, 1)
-            + cast((iso - isodow(make_date(y, m, 1)) + 7) % 7 + 7 * (n - 1) as integer) as day
+            + cast((iso - {{ iso_dow('make_date(y, m, 1)') }} + 7) % 7 + 7 * (n - 1) as integer) as day
         from years, (values (1, 1, 3), (2, 1, 3), (9, 1, 1), (11, 4, 4)) as t(m, iso, n)
     ),
     last_monday_of_may as (
-        select make_date(y, 5, 31) - cast(isodow(make_date(y, 5, 31)) - 1 as integer) as day from years
+        select make_date(y, 5, 31) - cast({{ iso_dow('make_date(y, 5, 31)') }} - 1 as integer) as day from years
     )
-    select case isodow(day) when 7 then day + 1 when 6 then day - 1 else day end as day
+    select case {{ iso_dow('day') }} when 7 then day + 1 when 6 then day - 1 else day end as day
     from fixed
-    where not (isodow(day) = 6 and month(day) = 1 and day(day) = 1)
+    where not ({{ iso_dow('day') }} = 6 and month(day) = 1 and day(day) = 1)
     union
     select day from nth_weekday
     union

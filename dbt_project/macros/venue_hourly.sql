@@ -15,8 +15,8 @@
 
     select
         date_trunc('hour', observed_at) as hour,
-        arg_min(oi_btc, observed_at) as oi_btc,
-        arg_min(oi_usd, observed_at) as oi_usd,
+        {{ arg_min_of('oi_btc', 'observed_at') }} as oi_btc,
+        {{ arg_min_of('oi_usd', 'observed_at') }} as oi_usd,
         min(observed_at) as oi_observed_at,
         count(*) as oi_observations
 
@@ -33,9 +33,9 @@
         date_trunc('hour', funding_time)
             + case when funding_time > date_trunc('hour', funding_time) then interval 1 hour else interval 0 hour end
             as hour,
-        arg_max(funding_time, funding_time) as funding_time,
-        arg_max(funding_rate, funding_time) as funding_rate,
-        arg_max(funding_interval_hours, funding_time) as funding_interval_hours
+        {{ arg_max_of('funding_time', 'funding_time') }} as funding_time,
+        {{ arg_max_of('funding_rate', 'funding_time') }} as funding_rate,
+        {{ arg_max_of('funding_interval_hours', 'funding_time') }} as funding_interval_hours
 
     from {{ venue }}_funding
     where funding_rate is not null
@@ -45,7 +45,7 @@
 
 {{ venue }}_spine as (
 
-    select unnest(generate_series(first_day, last_day + interval 23 hour, interval 1 hour)) as hour
+    select {{ series('first_day', 'last_day + interval 23 hour', 'interval 1 hour') }} as hour
     from (
         select
             cast(min(day) as timestamp) as first_day,
@@ -69,9 +69,9 @@
         oi.oi_usd,
         oi.oi_observed_at,
         coalesce(oi.oi_observations, 0) as oi_observations,
-        last_value(funding.funding_time ignore nulls) over carry as funding_settled_at,
-        last_value(funding.funding_rate ignore nulls) over carry as funding_rate,
-        last_value(funding.funding_interval_hours ignore nulls) over carry as funding_interval_hours
+        {{ last_non_null('funding.funding_time') }} over carry as funding_settled_at,
+        {{ last_non_null('funding.funding_rate') }} over carry as funding_rate,
+        {{ last_non_null('funding.funding_interval_hours') }} over carry as funding_interval_hours
 
     from {{ venue }}_spine as spine
     left join {{ venue }}_funding_hourly as funding on spine.hour = funding.hour

@@ -26,9 +26,9 @@
 {%- endif -%}
 (true
 {%- if lower and lookback_days is not none %}
-    and ({{ column }} >= {{ lower }} - to_days({{ lookback_days | int }}) or {{ lower }} is null)
+    and ({{ column }} >= {{ lower }} - {{ interval_of(lookback_days | int, 'day') }} or {{ lower }} is null)
 {%- endif %}
 {%- if upper %}
-    and ({{ column }} < {{ upper }} + to_days(1) or {{ upper }} is null)
+    and ({{ column }} < {{ upper }} + {{ interval_of(1, 'day') }} or {{ upper }} is null)
 {%- endif %})
 {%- endmacro %}

@@ -4,8 +4,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'venue_daily'}}}) }}  -- an asset check of venue_daily in Dagster
 with venues as (
 
-    select date, sum(oi_usd order by venue) as oi_usd_sum,
-        array_to_string(list(venue order by venue) filter (where oi_usd is not null), ',') as venues
+    select date, {{ ordered_agg('sum', 'oi_usd', 'venue') }} as oi_usd_sum,
+        {{ list_to_string(sorted_list('venue', filter='oi_usd is not null'), "','") }} as venues
     from {{ ref('venue_daily') }}
     group by date
 

@@ -23,7 +23,7 @@ from dagster_dbt import (DagsterDbtTranslator, DagsterDbtTranslatorSettings, Dbt
                          dbt_assets)
 
 from orchestration.build_state import project_fingerprint, published_with, rebuild_window
-from orchestration.config import DBT_PROJECT_DIR
+from orchestration.config import DBT_PROJECT_DIR, dbt_target
 from orchestration.days import Window
 from orchestration.partitions import run_window
 from orchestration.resources import WarehouseResource
@@ -46,7 +46,8 @@ class DbtCoreCli(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable) == Path(sys.executable).parent / "dbt":
+        # the dbt beside this Python, or this Python running dbt on Spark (dbt_resource, LC_DBT_TARGET=spark)
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
             return version.parse(importlib.metadata.version("dbt-core"))
         return DbtCliResource._cli_version.func(self)  # a dbt elsewhere: ask it
 
@@ -59,6 +60,10 @@ def dbt_resource() -> DbtCoreCli:
     any error, not the text of each of the ~700 statements of a build, whose logging cost ~1 s a run (each
     node's SQL is in ``dbt-target/run``; set ``DBT_LOG_LEVEL_FILE=debug`` for the statements)."""
     flags = [] if "DBT_LOG_LEVEL_FILE" in os.environ else ["--log-level-file", "info"]
+    if dbt_target() == "spark":
+        # LC_DBT_TARGET=spark: this Python runs dbt in-process in a local Spark session (orchestration.spark.dbt)
+        return DbtCoreCli(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
+                          dbt_executable=sys.executable, global_config_flags=["-m", "orchestration.spark.dbt", *flags])
     return DbtCoreCli(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
                       dbt_executable=dbt_executable(), global_config_flags=flags)
 
@@ -144,6 +149,27 @@ def duckdb_path_env(path: Path) -> Iterator[None]:
             os.environ["LC_DUCKDB_PATH"] = previous
 
 
+@contextmanager
+def spark_env(warehouse_dir: Path) -> Iterator[None]:
+    """With LC_DBT_TARGET=spark, dbt on Spark reads this warehouse's lake (``LC_WAREHOUSE_DIR``) and builds every
+    model from all of it: no run window, as Spark's incremental models are tables rebuilt in full
+    (``macros/cross_db/materializations.sql``)."""
+    if dbt_target() != "spark":
+        yield
+        return
+    previous = {k: os.environ.get(k) for k in ("LC_WAREHOUSE_DIR", "LC_DBT_RUN_WINDOW")}
+    os.environ["LC_WAREHOUSE_DIR"] = str(warehouse_dir)
+    os.environ.pop("LC_DBT_RUN_WINDOW", None)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR,
                 name="dbt_models")
@@ -158,7 +184,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         context.log.info(f"dbt build over {build}" + ("" if build == window else
                          f" (the run's window is {window}; the days before {build.start} are unchanged since "
                          "they were last published)"))
-        with duckdb_path_env(warehouse.duckdb_path):
+        with duckdb_path_env(warehouse.duckdb_path), spark_env(warehouse.root):
             invocation = dbt.cli(dbt_build_args(project_changed), context=context, target_path=warehouse.dbt_target)
             yield from invocation.stream()
 

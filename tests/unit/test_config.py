@@ -9,7 +9,8 @@ import pytest
 from orchestration import cli
 from orchestration.config import PARTITIONS_START, ConfigError, latest_complete_day, settings
 
-VARIABLES = ("LC_MODE", "LC_START_DATE", "LC_END_DATE", "LC_RECORDED_DIR", "LC_WAREHOUSE_DIR", "LC_SAMPLE_NOW")
+VARIABLES = ("LC_MODE", "LC_START_DATE", "LC_END_DATE", "LC_RECORDED_DIR", "LC_WAREHOUSE_DIR", "LC_SAMPLE_NOW",
+             "LC_DBT_TARGET", "LC_LAKE")
 
 
 @pytest.fixture
@@ -49,6 +50,11 @@ CASES = {
     "end after the pinned clock": ({"LC_SAMPLE_NOW": "2024-08-16T00:30:00+00:00", "LC_END_DATE": "2024-09-01"},
                                    "LC_END_DATE", date(2024, 9, 1), "is after the latest complete UTC day",
                                    "2024-08-15 (by LC_SAMPLE_NOW)", "set LC_END_DATE=2024-08-15 or earlier"),
+    "dbt target": ({"LC_DBT_TARGET": "bogus"}, "LC_DBT_TARGET", "bogus", "is not a dbt target", "duckdb (the default)",
+                   "set one of them"),
+    # dbt on Spark reads the raw layer from the Parquet lake, which the landing writes only when asked
+    "spark without the lake": ({"LC_DBT_TARGET": "spark", "LC_LAKE": "off"}, "LC_DBT_TARGET", "spark",
+                               "reads the raw tables from the Parquet lake", "LC_LAKE=on", "set LC_LAKE=on"),
 }
 
 

@@ -22,9 +22,22 @@ NYSE = {  # full-day closures as NYSE published them
 }
 
 
+class DuckDBDispatch:
+    """``adapter.dispatch`` as dbt resolves it on DuckDB: ``duckdb__<name>``, else ``default__<name>``."""
+
+    module = None
+
+    def dispatch(self, name: str):
+        return getattr(self.module, f"duckdb__{name}", None) or getattr(self.module, f"default__{name}")
+
+
 def macro_holidays(first: int, last: int) -> set[date]:
-    text = (Path(DBT_PROJECT_DIR) / "macros" / "us_market_holidays.sql").read_text()
-    sql = jinja2.Environment().from_string(text).module.us_market_holidays(first, last)
+    macros = Path(DBT_PROJECT_DIR) / "macros"
+    text = "\n".join(p.read_text() for p in (macros / "cross_db" / "dates.sql", macros / "us_market_holidays.sql"))
+    env = jinja2.Environment()
+    env.globals["adapter"] = adapter = DuckDBDispatch()  # the engine differences the macro calls (series, iso_dow, ...)
+    adapter.module = env.from_string(text).module
+    sql = adapter.module.us_market_holidays(first, last)
     return {row[0] for row in duckdb.sql(f"select day from {sql} as holidays").fetchall()}
 
 

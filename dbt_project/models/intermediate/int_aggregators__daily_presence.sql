@@ -14,8 +14,8 @@
 {%- for provider, dataset, model in datasets %}
 select distinct
     cast(date as date) as date,
-    cast('{{ provider }}' as varchar) as provider,
-    cast('{{ dataset }}' as varchar) as dataset
+    cast('{{ provider }}' as string) as provider,
+    cast('{{ dataset }}' as string) as dataset
 from {{ ref(model) }}
 where {{ window_filter('date', none) }}
 {%- if not loop.last %}

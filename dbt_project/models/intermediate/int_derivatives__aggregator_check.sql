@@ -37,13 +37,13 @@ oi_like_for_like as (
 
     select
         coalesce(v.date, a.date) as date,
-        sum(v.oi_usd order by v.venue) filter (where a.oi_usd is not null) as venue_value,
-        sum(a.oi_usd order by a.venue) filter (where v.oi_usd is not null) as aggregator_value,
+        {{ ordered_agg('sum', 'v.oi_usd', 'v.venue', filter='a.oi_usd is not null') }} as venue_value,
+        {{ ordered_agg('sum', 'a.oi_usd', 'a.venue', filter='v.oi_usd is not null') }} as aggregator_value,
         -- one side only: that side's figure, so the day reads single_source
-        sum(v.oi_usd order by v.venue) as venue_only,
-        sum(a.oi_usd order by a.venue) as aggregator_only,
-        array_to_string(list(coalesce(v.venue, a.venue) order by coalesce(v.venue, a.venue))
-            filter (where v.oi_usd is not null and a.oi_usd is not null), ',') as venues
+        {{ ordered_agg('sum', 'v.oi_usd', 'v.venue') }} as venue_only,
+        {{ ordered_agg('sum', 'a.oi_usd', 'a.venue') }} as aggregator_only,
+        {{ list_to_string(sorted_list('coalesce(v.venue, a.venue)',
+            filter='v.oi_usd is not null and a.oi_usd is not null'), "','") }} as venues
 
     from venue_oi as v
     full outer join coinalyze_oi as a on a.date = v.date and a.venue = v.venue
@@ -105,8 +105,8 @@ coinglass_liq as (
 
 coinalyze_liq as (
 
-    select date, sum(long_usd + short_usd order by venue) as liq_usd,
-        array_to_string(list(venue order by venue), ',') as venues
+    select date, {{ ordered_agg('sum', 'long_usd + short_usd', 'venue') }} as liq_usd,
+        {{ list_to_string(sorted_list('venue'), "','") }} as venues
     from {{ ref('stg_coinalyze__liquidations') }}
     where {{ window_filter('date', none) }}
     group by date
@@ -183,17 +183,17 @@ final as (
 
     select
         cast(date as date) as date,
-        cast(metric as varchar) as metric,
-        cast(check_name as varchar) as check_name,
+        cast(metric as string) as metric,
+        cast(check_name as string) as check_name,
         cast(venue_value as double) as venue_value,
         cast(aggregator_value as double) as aggregator_value,
         cast(venue_value - aggregator_value as double) as difference,
         cast((venue_value - aggregator_value) / nullif(abs(aggregator_value), 0) as double) as relative_difference,
         cast(abs_tolerance as double) as abs_tolerance,
         cast(rel_tolerance as double) as rel_tolerance,
-        cast({{ agreement_status('venue_value', 'aggregator_value', 'abs_tolerance', 'rel_tolerance') }} as varchar)
+        cast({{ agreement_status('venue_value', 'aggregator_value', 'abs_tolerance', 'rel_tolerance') }} as string)
             as status,
-        cast(venues as varchar) as venues_compared
+        cast(venues as string) as venues_compared
 
     from filled
 

@@ -26,14 +26,17 @@ spot as (
 
 days as (
 
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date
+    select cast(day as date) as date
     from (
-        select
-            cast(min(available_from) as timestamp) as first_day,
-            cast(greatest(max(available_from), (select max(date) from spot)) as timestamp) as last_day
-        from reports
-    )
-    where first_day is not null
+        select {{ series('first_day', 'last_day', 'interval 1 day') }} as day
+        from (
+            select
+                cast(min(available_from) as timestamp) as first_day,
+                cast(greatest(max(available_from), (select max(date) from spot)) as timestamp) as last_day
+            from reports
+        )
+        where first_day is not null
+    ) as spine
 
 ),
 
@@ -48,8 +51,10 @@ carried as (
         reports.lev_money_short_btc,
         reports.contract_markets
 
+    -- the latest report out by the day (what DuckDB's asof join does, in SQL every engine runs)
     from days
-    asof left join reports on days.date >= reports.available_from
+    left join reports on days.date >= reports.available_from
+    qualify row_number() over (partition by days.date order by reports.available_from desc) = 1
 
 ),
 
@@ -59,8 +64,8 @@ final as (
         cast(c.date as date) as date,
         cast(c.report_date as date) as report_date,
         cast(c.available_from as date) as report_available_from,
-        cast(date_diff('day', c.report_date, c.date) as integer) as report_age_days,
-        cast(date_diff('day', c.report_date, c.date) <= {{ fresh_age }} as boolean) as report_is_fresh,
+        cast({{ dbt.datediff('c.report_date', 'c.date', 'day') }} as integer) as report_age_days,
+        cast({{ dbt.datediff('c.report_date', 'c.date', 'day') }} <= {{ fresh_age }} as boolean) as report_is_fresh,
         cast(c.oi_btc as double) as oi_btc_cme,
         cast(c.oi_btc * s.price_close_usd as double) as oi_usd_cme,
         cast(c.lev_money_long_btc as double) as lev_money_long_btc,
@@ -71,7 +76,7 @@ final as (
     left join spot as s on c.date = s.date
     -- a report is carried at most cme_max_report_age_days after its report_date
     where c.report_date is not null
-      and date_diff('day', c.report_date, c.date) <= {{ max_age }}
+      and {{ dbt.datediff('c.report_date', 'c.date', 'day') }} <= {{ max_age }}
       and {{ window_filter('c.date', none) }}
 
 )

@@ -96,23 +96,23 @@ oi_daily as (
     select
         date,
         -- float sums in a fixed venue order (deterministic across full and windowed builds)
-        sum(oi_usd order by venue) filter (where not is_cme) as oi_usd_crypto_native,
-        sum(oi_usd order by venue) filter (where is_cme) as oi_usd_cme,
-        sum(oi_usd order by venue) as oi_usd_total,
+        {{ ordered_agg('sum', 'oi_usd', 'venue', filter='not is_cme') }} as oi_usd_crypto_native,
+        {{ ordered_agg('sum', 'oi_usd', 'venue', filter='is_cme') }} as oi_usd_cme,
+        {{ ordered_agg('sum', 'oi_usd', 'venue') }} as oi_usd_total,
         -- like-for-like link: venues observed on both days only (a carried value is no observation);
         -- 1 (no change) when none is
         coalesce(
-            sum(oi_usd order by venue) filter (where oi_usd_prev_day is not null and not is_carried)
-                / nullif(sum(oi_usd_prev_day order by venue)
-                    filter (where oi_usd_prev_day is not null and not is_carried), 0),
+            {{ ordered_agg('sum', 'oi_usd', 'venue', filter='oi_usd_prev_day is not null and not is_carried') }}
+                / nullif({{ ordered_agg('sum', 'oi_usd_prev_day', 'venue',
+                                        filter='oi_usd_prev_day is not null and not is_carried') }}, 0),
             1.0
         ) as oi_link,
         count(*) filter (where oi_usd_prev_day is not null and not is_carried) as oi_venues_linked,
         count(*) filter (where oi_usd_prev_day is not null and not is_carried and not is_cme)
             as oi_crypto_venues_linked,
-        array_to_string(list(venue order by venue), ',') as oi_venues_present,
-        array_to_string(list(venue order by venue) filter (where is_carried), ',') as oi_venues_carried,
-        array_to_string(list(venue order by venue) filter (where from_aggregator), ',') as oi_venues_from_aggregator
+        {{ list_to_string(sorted_list('venue'), "','") }} as oi_venues_present,
+        {{ list_to_string(sorted_list('venue', filter='is_carried'), "','") }} as oi_venues_carried,
+        {{ list_to_string(sorted_list('venue', filter='from_aggregator'), "','") }} as oi_venues_from_aggregator
 
     from venue_oi_linked
     group by date
@@ -123,7 +123,7 @@ funding_daily as (
 
     select
         date,
-        array_to_string(list(venue order by venue), ',') as funding_venues_present
+        {{ list_to_string(sorted_list('venue'), "','") }} as funding_venues_present
 
     from venue_daily
     where funding_hours > 0
@@ -162,10 +162,10 @@ aggregate_daily as (
         d.date,
         a.oi_usd,
         coalesce(a.is_stale, false) as is_stale,
-        last_value(case when not a.is_stale then a.oi_usd end ignore nulls) over before_today as prev_oi_usd,
-        last_value(case when not a.is_stale then a.date end ignore nulls) over before_today as prev_date,
-        last_value(case when not a.is_stale then a.oi_usd end ignore nulls) over up_to_today as last_oi_usd,
-        last_value(case when not a.is_stale then a.date end ignore nulls) over up_to_today as last_date
+        {{ last_non_null('case when not a.is_stale then a.oi_usd end') }} over before_today as prev_oi_usd,
+        {{ last_non_null('case when not a.is_stale then a.date end') }} over before_today as prev_date,
+        {{ last_non_null('case when not a.is_stale then a.oi_usd end') }} over up_to_today as last_oi_usd,
+        {{ last_non_null('case when not a.is_stale then a.date end') }} over up_to_today as last_date
 
     from all_days as d
     left join aggregate_oi as a on a.date = d.date
@@ -191,12 +191,12 @@ oi_choice as (
         case
             when {{ venues_cover }} then 'venues'
             when a.oi_usd is not null and not a.is_stale then 'coinglass_all_exchanges'
-            when d.date - a.last_date <= {{ carry }} then 'coinglass_all_exchanges_carried'
+            when {{ dbt.datediff('a.last_date', 'd.date', 'day') }} <= {{ carry }} then 'coinglass_all_exchanges_carried'
             when o.oi_usd_total is not null then 'venues'
         end as oi_source,
         case
             when {{ venues_cover }} and o.oi_crypto_venues_linked > 0 then 'venues'
-            when a.oi_usd is not null and not a.is_stale and d.date - a.prev_date <= {{ carry }} + 1
+            when a.oi_usd is not null and not a.is_stale and {{ dbt.datediff('a.prev_date', 'd.date', 'day') }} <= {{ carry }} + 1
                 then 'coinglass_all_exchanges'
             when o.oi_venues_linked > 0 then 'venues'
             else 'none'
@@ -244,7 +244,7 @@ oi_indexed as (
 
     select
         *,
-        first_value(oi_usd_total ignore nulls) over running
+        {{ first_non_null('oi_usd_total') }} over running
             * exp(sum(ln(greatest(oi_link, 1e-12))) over running - first_value(ln(greatest(oi_link, 1e-12))) over running)
             as oi_index_raw
 
@@ -274,10 +274,12 @@ completeness as (
 
     select
         e.date,
-        sum(coalesce(p.share, 0) order by e.venue, e.dataset) as observations_present,
+        {{ ordered_agg('sum', 'coalesce(p.share, 0)', 'e.venue, e.dataset') }} as observations_present,
         count(*) as observations_expected,
-        list(distinct e.venue order by e.venue) filter (where p.share is null) as missing,
-        list(distinct e.venue order by e.venue) filter (where p.share is not null) as present
+        {{ sorted_list('e.venue', filter='p.share is null', distinct=true) }} as missing,
+        -- the sources of the venues present (Binance's spot klines count as Binance)
+        {{ sorted_list("case when e.venue = 'binance_spot' then 'binance' else e.venue end",
+                       filter='p.share is not null', distinct=true) }} as present_sources
 
     from expected as e
     left join presence as p
@@ -300,17 +302,15 @@ final as (
         cast(o.oi_link as double) as oi_link,
         cast(o.oi_venues_linked as integer) as oi_venues_linked,
         cast(round(o.oi_index_raw, 6) as double) as oi_index_usd,
-        cast(coalesce(o.oi_venues_present, '') as varchar) as oi_venues_present,
-        cast(coalesce(o.oi_venues_carried, '') as varchar) as oi_venues_carried,
-        cast(coalesce(o.oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,
-        cast(o.oi_source as varchar) as oi_source,
-        cast(o.oi_link_source as varchar) as oi_link_source,
-        cast(o.stale_sources as varchar) as stale_sources,
-        cast(coalesce(f.funding_venues_present, '') as varchar) as funding_venues_present,
-        cast(array_to_string(list_sort(list_transform(coalesce(c.present, []),
-            lambda x: case when x = 'binance_spot' then 'binance' else x end).list_distinct()), ',') as varchar)
-            as sources_present,
-        cast(array_to_string(coalesce(c.missing, []), ',') as varchar) as venues_missing,
+        cast(coalesce(o.oi_venues_present, '') as string) as oi_venues_present,
+        cast(coalesce(o.oi_venues_carried, '') as string) as oi_venues_carried,
+        cast(coalesce(o.oi_venues_from_aggregator, '') as string) as oi_venues_from_aggregator,
+        cast(o.oi_source as string) as oi_source,
+        cast(o.oi_link_source as string) as oi_link_source,
+        cast(o.stale_sources as string) as stale_sources,
+        cast(coalesce(f.funding_venues_present, '') as string) as funding_venues_present,
+        cast(coalesce({{ list_to_string('c.present_sources', "','") }}, '') as string) as sources_present,
+        cast(coalesce({{ list_to_string('c.missing', "','") }}, '') as string) as venues_missing,
         cast(c.observations_present as double) as observations_present,
         cast(c.observations_expected as integer) as observations_expected,
         cast(round(coalesce(c.observations_present / nullif(c.observations_expected, 0), 0), 6) as double)

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='hour',
         on_schema_change='append_new_columns',
@@ -29,7 +29,10 @@ venue_hourly as (
 weighted as (
 
     select
-        h.* replace (coalesce(h.oi_usd_weight, d.oi_usd) as oi_usd_weight)
+        h.venue, h.hour, h.oi_btc, h.oi_usd,
+        coalesce(h.oi_usd_weight, d.oi_usd) as oi_usd_weight,
+        h.oi_observed_at, h.oi_observations, h.funding_settled_at, h.funding_rate, h.funding_interval_hours,
+        h.funding_8h, h.funding_apr, h.funding_is_fresh, h.observations_present, h.observations_expected
 
     from venue_hourly as h
     left join {{ ref('int_derivatives__venue_day_end_oi') }} as d
@@ -41,21 +44,21 @@ aggregated as (
 
     select
         hour,
-        sum(oi_usd order by venue) as oi_usd_total,
-        sum(oi_btc order by venue) as oi_btc_total,
+        {{ ordered_agg('sum', 'oi_usd', 'venue') }} as oi_usd_total,
+        {{ ordered_agg('sum', 'oi_btc', 'venue') }} as oi_btc_total,
         count(oi_usd) as venues_with_oi,
         count(funding_8h) as venues_with_funding,
         -- OI-weighted over venues with both a rate in force and an OI weight (``weighted``); unweighted mean
         -- when no venue has a weight;
         -- rounded to 1e-12 so that x * oi / oi noise never makes a rate "strictly above" itself
         round(coalesce(
-            sum(funding_8h * oi_usd_weight order by venue)
-                / nullif(sum(case when funding_8h is not null then oi_usd_weight end order by venue), 0),
-            sum(funding_8h order by venue) / nullif(count(funding_8h), 0)
+            {{ ordered_agg('sum', 'funding_8h * oi_usd_weight', 'venue') }}
+                / nullif({{ ordered_agg('sum', 'case when funding_8h is not null then oi_usd_weight end', 'venue') }}, 0),
+            {{ ordered_agg('sum', 'funding_8h', 'venue') }} / nullif(count(funding_8h), 0)
         ), 12) as funding_8h_oi_weighted,
-        list(venue order by venue) filter (where oi_usd is not null or funding_is_fresh) as venues_present,
-        list(venue order by venue) filter (where oi_usd is not null) as oi_venues,
-        list(venue order by venue) filter (where funding_8h is not null) as funding_venues,
+        {{ sorted_list('venue', filter='oi_usd is not null or funding_is_fresh') }} as venues_present,
+        {{ sorted_list('venue', filter='oi_usd is not null') }} as oi_venues,
+        {{ sorted_list('venue', filter='funding_8h is not null') }} as funding_venues,
         sum(observations_present) as observations_present,
         sum(observations_expected) as observations_expected
         -- float sums in a fixed venue order: parallel aggregation would otherwise differ in the last bit
@@ -75,7 +78,7 @@ percentile_hours as (
 
     select
         cast(hour as date) as day,
-        quantile_disc(funding_8h_oi_weighted, {{ var('funding_percentile') }}) over trailing_days as funding_p,
+        {{ percentile_disc_over('funding_8h_oi_weighted', var('funding_percentile'), 'trailing_days') }} as funding_p,
         count(funding_8h_oi_weighted) over trailing_days as hours_in_window
 
     from aggregated
@@ -141,13 +144,13 @@ final as (
         cast(case
             when funding_p_trailing is null then null
             else least(
-                date_diff('hour', coalesce(last_hour_not_above, first_hour_read - interval 1 hour), hour),
+                {{ dbt.datediff('coalesce(last_hour_not_above, first_hour_read - interval 1 hour)', 'hour', 'hour') }},
                 {{ streak_cap }}
             )
         end as integer) as funding_hours_above_p90,
-        cast(coalesce(array_to_string(venues_present, ','), '') as varchar) as venues_present,
-        cast(coalesce(array_to_string(oi_venues, ','), '') as varchar) as oi_venues_present,
-        cast(coalesce(array_to_string(funding_venues, ','), '') as varchar) as funding_venues_present,
+        cast(coalesce({{ list_to_string('venues_present', "','") }}, '') as string) as venues_present,
+        cast(coalesce({{ list_to_string('oi_venues', "','") }}, '') as string) as oi_venues_present,
+        cast(coalesce({{ list_to_string('funding_venues', "','") }}, '') as string) as funding_venues_present,
         cast(observations_present as integer) as observations_present,
         cast(observations_expected as integer) as observations_expected
 

@@ -18,13 +18,13 @@ final as (
 
     select
         cast(cast(hour as date) as date) as date,
-        cast(venue as varchar) as venue,
-        cast(arg_max(oi_usd, hour) filter (where oi_usd is not null) as double) as oi_usd,
+        cast(venue as string) as venue,
+        cast({{ arg_max_of('oi_usd', 'hour') }} filter (where oi_usd is not null) as double) as oi_usd,
         cast(count(oi_usd) as integer) as oi_hours,
         cast(count(funding_8h) as integer) as funding_hours,
         cast(count(*) filter (where funding_is_fresh) as integer) as funding_fresh_hours,
         -- in hour order: a float mean that is the same on every build (parallel sums differ in the last bits)
-        cast(avg(funding_8h order by hour) as double) as funding_8h
+        cast({{ ordered_agg('avg', 'funding_8h', 'hour') }} as double) as funding_8h
 
     from venue_hourly
     group by 1, 2

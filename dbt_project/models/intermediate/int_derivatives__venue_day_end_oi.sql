@@ -52,9 +52,9 @@ crypto_oi_filled as (
     select
         d.date,
         v.venue,
-        last_value(o.oi_usd ignore nulls) over carry as oi_usd,
-        last_value(o.date ignore nulls) over carry as observed_date,
-        last_value(o.from_aggregator ignore nulls) over carry as from_aggregator
+        {{ last_non_null('o.oi_usd') }} over carry as oi_usd,
+        {{ last_non_null('o.date') }} over carry as observed_date,
+        {{ last_non_null('o.from_aggregator') }} over carry as from_aggregator
 
     from (select distinct date from own union select distinct date from crypto_oi_observed) as d
     cross join (select distinct venue from crypto_oi_observed) as v
@@ -69,7 +69,7 @@ venue_oi as (
     select date, venue, oi_usd, observed_date < date as is_carried, false as is_cme,
         from_aggregator and observed_date = date as from_aggregator
     from crypto_oi_filled
-    where observed_date is not null and date - observed_date <= {{ var('oi_carry_forward_days') | int }}
+    where observed_date is not null and {{ dbt.datediff('observed_date', 'date', 'day') }} <= {{ var('oi_carry_forward_days') | int }}
     union all
     select date, 'cme', oi_usd_cme, false, true, false from cme_oi where oi_usd_cme is not null
 
@@ -79,7 +79,7 @@ final as (
 
     select
         cast(date as date) as date,
-        cast(venue as varchar) as venue,
+        cast(venue as string) as venue,
         cast(oi_usd as double) as oi_usd,
         cast(is_carried as boolean) as is_carried,
         cast(is_cme as boolean) as is_cme,

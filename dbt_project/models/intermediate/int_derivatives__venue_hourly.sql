@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['venue', 'hour'],
         on_schema_change='append_new_columns',
@@ -120,7 +120,8 @@ unioned as (
 
     {% for venue in venues -%}
     select * from {{ venue }}
-    {% if not loop.last %}union all by name
+    {# every branch has the same columns, in the same order (macros/venue_hourly.sql) #}
+    {% if not loop.last %}union all
     {% endif %}
     {%- endfor %}
 
@@ -130,10 +131,15 @@ unioned as (
 priced as (
 
     select
-        u.* replace (
-            coalesce(u.oi_btc, u.oi_usd / nullif(p.price_usd, 0)) as oi_btc,
-            coalesce(u.oi_usd, u.oi_btc * p.price_usd) as oi_usd
-        )
+        u.venue,
+        u.hour,
+        coalesce(u.oi_btc, u.oi_usd / nullif(p.price_usd, 0)) as oi_btc,
+        coalesce(u.oi_usd, u.oi_btc * p.price_usd) as oi_usd,
+        u.oi_observed_at,
+        u.oi_observations,
+        u.funding_settled_at,
+        u.funding_rate,
+        u.funding_interval_hours
 
     from unioned as u
     left join (
@@ -147,15 +153,19 @@ priced as (
 limited as (
 
     select
-        * replace (
-            case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                then funding_settled_at end as funding_settled_at,
-            case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                then funding_rate end as funding_rate,
-            case when hour - funding_settled_at < to_hours({{ carry_hours }})
-                then funding_interval_hours end as funding_interval_hours
-        ),
-        last_value(oi_usd ignore nulls) over (
+        venue,
+        hour,
+        oi_btc,
+        oi_usd,
+        oi_observed_at,
+        oi_observations,
+        case when hour - funding_settled_at < {{ interval_of(carry_hours, 'hour') }}
+            then funding_settled_at end as funding_settled_at,
+        case when hour - funding_settled_at < {{ interval_of(carry_hours, 'hour') }}
+            then funding_rate end as funding_rate,
+        case when hour - funding_settled_at < {{ interval_of(carry_hours, 'hour') }}
+            then funding_interval_hours end as funding_interval_hours,
+        {{ last_non_null('oi_usd') }} over (
             partition by venue order by hour range between interval 23 hour preceding and current row
         ) as oi_usd_weight
 
@@ -166,7 +176,7 @@ limited as (
 final as (
 
     select
-        cast(venue as varchar) as venue,
+        cast(venue as string) as venue,
         cast(hour as timestamp) as hour,
         cast(oi_btc as double) as oi_btc,
         cast(oi_usd as double) as oi_usd,
@@ -179,10 +189,10 @@ final as (
         cast(round(funding_rate * 8.0 / funding_interval_hours, 12) as double) as funding_8h,
         cast(funding_rate * 8760.0 / funding_interval_hours as double) as funding_apr,
         -- the latest settlement due by this hour is present (not carried over a missing one)
-        cast(coalesce(funding_settled_at > hour - to_hours(funding_interval_hours), false) as boolean)
+        cast(coalesce(funding_settled_at > hour - {{ interval_of('funding_interval_hours', 'hour') }}, false) as boolean)
             as funding_is_fresh,
         cast((oi_usd is not null)::int
-            + coalesce(funding_settled_at > hour - to_hours(funding_interval_hours), false)::int as integer)
+            + coalesce(funding_settled_at > hour - {{ interval_of('funding_interval_hours', 'hour') }}, false)::int as integer)
             as observations_present,
         cast(2 as integer) as observations_expected
 

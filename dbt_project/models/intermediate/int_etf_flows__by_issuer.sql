@@ -29,7 +29,7 @@ enriched as (
         min(f.date) over (partition by f.ticker) as first_flow_date,
         abs(f.flow_usd) / nullif(sum(abs(f.flow_usd)) over (partition by f.date), 0) as share_of_day_gross,
         f.day_total_usd,
-        isodow(f.date) < 6 and h.day is null as on_trading_day
+        {{ iso_dow('f.date') }} < 6 and h.day is null as on_trading_day
 
     from flows as f
     left join holidays as h on h.day = f.date
@@ -41,7 +41,7 @@ final as (
 
     select
         cast(date as date) as date,
-        cast(ticker as varchar) as ticker,
+        cast(ticker as string) as ticker,
         cast(flow_usd as double) as flow_usd,
         cast(cum_flow_usd as double) as cum_flow_usd,
         cast(first_flow_date as date) as first_flow_date,

@@ -22,7 +22,7 @@ farside as (
         date,
         -- one Total per day, repeated on each fund's row
         max(day_total_usd) as reported_total_usd,
-        sum(flow_usd order by ticker) as issuers_sum_usd,
+        {{ ordered_agg('sum', 'flow_usd', 'ticker') }} as issuers_sum_usd,
         count(*) as issuers
 
     from {{ ref('int_etf_flows__by_issuer') }}
@@ -45,7 +45,7 @@ holidays as (
 
 last_day as (
 
-    select greatest(cast(timezone('UTC', now()) as date),
+    select greatest({{ utc_today() }},
                     (select max(date) from farside), (select max(date) from sosovalue)) as day
 
 ),
@@ -53,9 +53,10 @@ last_day as (
 calendar as (
 
     select date from (
-        select cast(unnest(generate_series(cast('{{ first_day }}' as timestamp), cast(day as timestamp),
-                                           interval 1 day)) as date) as date
-        from last_day
+        select cast(day as date) as date from (
+            select {{ series("cast('" ~ first_day ~ "' as timestamp)", 'cast(day as timestamp)', 'interval 1 day') }} as day
+            from last_day
+        ) as days_from_first
     ) as spine
     where {{ window_filter('date', none) }}
 
@@ -66,7 +67,7 @@ days as (
     select
         c.date,
         case
-            when isodow(c.date) >= 6 then 'weekend'
+            when {{ iso_dow('c.date') }} >= 6 then 'weekend'
             when h.day is not null then 'market_holiday'
             else 'trading'
         end as market_day
@@ -131,7 +132,7 @@ final as (
 
     select
         cast(s.date as date) as date,
-        cast(s.market_day as varchar) as market_day,
+        cast(s.market_day as string) as market_day,
         cast(s.farside_total_usd as double) as farside_total_usd,
         cast(s.farside_issuers as integer) as farside_issuers,
         cast(s.sosovalue_total_usd as double) as sosovalue_total_usd,
@@ -140,9 +141,9 @@ final as (
             as relative_difference,
         cast(s.abs_tolerance as double) as abs_tolerance,
         cast(s.rel_tolerance as double) as rel_tolerance,
-        cast(s.status as varchar) as status,
+        cast(s.status as string) as status,
         cast(s.net_flow_usd as double) as net_flow_usd,
-        cast(s.net_flow_source as varchar) as net_flow_source,
+        cast(s.net_flow_source as string) as net_flow_source,
         cast(t.net_flow_5d_usd as double) as net_flow_5d_usd
 
     from statused as s

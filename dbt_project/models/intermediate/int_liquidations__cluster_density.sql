@@ -23,8 +23,8 @@ with_history as (
 
     select
         *,
-        quantile_disc(case when estimate_ok then liq_cluster_share_of_oi end,
-                      {{ var('liq_cluster_dense_percentile') }}) over prior_days as share_percentile_trailing,
+        {{ percentile_disc_over('case when estimate_ok then liq_cluster_share_of_oi end',
+                                var('liq_cluster_dense_percentile'), 'prior_days') }} as share_percentile_trailing,
         count(case when estimate_ok then liq_cluster_share_of_oi end) over prior_days as history_days
 
     from estimates
@@ -38,7 +38,7 @@ select
     cast(date as date) as date,
     cast(liq_cluster_share_of_oi as double) as liq_cluster_share_of_oi,
     cast(estimate_ok as boolean) as estimate_ok,
-    cast(oi_grain as varchar) as oi_grain,
+    cast(oi_grain as string) as oi_grain,
     cast(heatmap_usd_within_band as double) as heatmap_usd_within_band,
     cast(share_percentile_trailing as double) as liq_cluster_share_p90_trailing,
     cast(history_days as integer) as liq_cluster_history_days,

@@ -19,9 +19,9 @@ coinalyze as (
 
     select
         date,
-        sum(long_usd order by venue) as long_usd,
-        sum(short_usd order by venue) as short_usd,
-        array_to_string(list(venue order by venue), ',') as venues
+        {{ ordered_agg('sum', 'long_usd', 'venue') }} as long_usd,
+        {{ ordered_agg('sum', 'short_usd', 'venue') }} as short_usd,
+        {{ list_to_string(sorted_list('venue'), "','") }} as venues
 
     from {{ ref('stg_coinalyze__liquidations') }}
     where {{ window_filter('date', none) }}
@@ -35,8 +35,8 @@ final as (
         cast(coalesce(g.date, a.date) as date) as date,
         cast(coalesce(g.long_usd, a.long_usd) as double) as liq_long_usd,
         cast(coalesce(g.short_usd, a.short_usd) as double) as liq_short_usd,
-        cast(case when g.date is not null then 'coinglass' else 'coinalyze' end as varchar) as liq_source,
-        cast(case when g.date is null then a.venues end as varchar) as liq_venues
+        cast(case when g.date is not null then 'coinglass' else 'coinalyze' end as string) as liq_source,
+        cast(case when g.date is null then a.venues end as string) as liq_venues
 
     from coinglass as g
     full outer join coinalyze as a on a.date = g.date

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='date',
         on_schema_change='append_new_columns',
@@ -71,9 +71,9 @@ flows as (
 
     select
         hour,
-        sum(oi_btc - prev_oi_btc order by venue) filter (where prev_hour = hour - interval 1 hour) as d_oi_btc,
-        sum(prev_oi_btc order by venue) filter (where prev_hour = hour - interval 1 hour) as prev_oi_btc,
-        sum(oi_btc order by venue) as oi_btc
+        {{ ordered_agg('sum', 'oi_btc - prev_oi_btc', 'venue', filter='prev_hour = hour - interval 1 hour') }} as d_oi_btc,
+        {{ ordered_agg('sum', 'prev_oi_btc', 'venue', filter='prev_hour = hour - interval 1 hour') }} as prev_oi_btc,
+        {{ ordered_agg('sum', 'oi_btc', 'venue') }} as oi_btc
 
     from venue_changes
     group by hour
@@ -114,9 +114,9 @@ aggregate_flows as (
 
     select
         cast(date as timestamp) + interval 23 hour as hour,
-        case when date - lag(date) over by_date <= {{ carry + 1 }} then oi_btc - lag(oi_btc) over by_date end
+        case when {{ dbt.datediff('lag(date) over by_date', 'date', 'day') }} <= {{ carry + 1 }} then oi_btc - lag(oi_btc) over by_date end
             as d_oi_btc,
-        case when date - lag(date) over by_date <= {{ carry + 1 }} then lag(oi_btc) over by_date end
+        case when {{ dbt.datediff('lag(date) over by_date', 'date', 'day') }} <= {{ carry + 1 }} then lag(oi_btc) over by_date end
             as prev_oi_btc,
         oi_btc
 
@@ -172,9 +172,9 @@ day_ends as (
     select
         day as date,
         max(hour) as last_hour,
-        arg_max(close_usd, hour) as close_usd,
-        arg_max(oi_btc, hour) filter (where oi_btc is not null) as oi_btc,
-        arg_max(oi_grain, hour) filter (where oi_btc is not null) as oi_grain,
+        {{ arg_max_of('close_usd', 'hour') }} as close_usd,
+        {{ arg_max_of('oi_btc', 'hour') }} filter (where oi_btc is not null) as oi_btc,
+        {{ arg_max_of('oi_grain', 'hour') }} filter (where oi_btc is not null) as oi_grain,
         count(*) as kline_hours
 
     from hourly
@@ -242,8 +242,8 @@ clusters as (
 
     select
         date,
-        sum(remaining_usd order by liquidation_price_usd) filter (where side = 'long') as long_usd,
-        sum(remaining_usd order by liquidation_price_usd) filter (where side = 'short') as short_usd
+        {{ ordered_agg('sum', 'remaining_usd', 'liquidation_price_usd', filter="side = 'long'") }} as long_usd,
+        {{ ordered_agg('sum', 'remaining_usd', 'liquidation_price_usd', filter="side = 'short'") }} as short_usd
 
     from positions
     where liquidation_price_usd between close_usd * (1 - {{ band }}) and close_usd * (1 + {{ band }})
@@ -256,7 +256,7 @@ heatmap as (
 
     select
         partition_date as date,
-        arg_max(liquidation_usd_within_band, snapshot_ts) as heatmap_usd_within_band
+        {{ arg_max_of('liquidation_usd_within_band', 'snapshot_ts') }} as heatmap_usd_within_band
 
     from (
         select
@@ -295,7 +295,7 @@ final as (
             and (select first_hour from history) <= d.last_hour - interval {{ lookback }} day + interval 1 hour as boolean)
             as estimate_ok,
         cast(h.heatmap_usd_within_band as double) as heatmap_usd_within_band,
-        cast(d.oi_grain as varchar) as oi_grain
+        cast(d.oi_grain as string) as oi_grain
 
     from day_ends as d
     left join clusters as c on c.date = d.date

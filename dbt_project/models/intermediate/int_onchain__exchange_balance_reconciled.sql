@@ -125,9 +125,9 @@ per_day as (
         max(change_btc) - min(change_btc) as change_spread_btc,
         {{ var('exchange_change_abs_tol_btc') }} + {{ var('exchange_change_rel_tol') }} * max(abs(change_btc))
             as change_tolerance_btc,
-        coalesce(array_to_string(list(provider order by provider) filter (where change_btc is not null), ','), '')
+        coalesce({{ list_to_string(sorted_list('provider', filter='change_btc is not null'), "','") }}, '')
             as providers_compared,
-        coalesce(array_to_string(list(provider order by provider) filter (where coverage_break), ','), '')
+        coalesce({{ list_to_string(sorted_list('provider', filter='coverage_break'), "','") }}, '')
             as coverage_breaks,
         {%- for provider in providers %}
         max(level_btc) filter (where provider = '{{ provider }}') as {{ provider }}_balance_btc,
@@ -156,7 +156,7 @@ final as (
         cast({{ provider }}_change_7d as double) as {{ provider }}_change_7d,
         {%- endfor %}
         cast(changes_compared as integer) as changes_compared,
-        cast(providers_compared as varchar) as providers_compared,
+        cast(providers_compared as string) as providers_compared,
         cast(change_spread_btc as double) as change_spread_btc,
         cast(change_tolerance_btc as double) as change_tolerance_btc,
         cast(case
@@ -164,13 +164,13 @@ final as (
             when changes_compared = 1 then 'single_source'
             when change_spread_btc <= change_tolerance_btc then 'agreed'
             else 'diverged'
-        end as varchar) as status,
-        cast(coverage_breaks as varchar) as coverage_breaks,
+        end as string) as status,
+        cast(coverage_breaks as string) as coverage_breaks,
         cast(case
             {%- for provider in preference %}
             when {{ provider }}_balance_btc is not null then '{{ provider }}'
             {%- endfor %}
-        end as varchar) as exchange_balance_source,
+        end as string) as exchange_balance_source,
         cast(case
             {%- for provider in preference %}
             when {{ provider }}_balance_btc is not null then {{ provider }}_balance_btc

@@ -73,14 +73,14 @@ final as (
         cast(date as date) as date,
         cast(coalesce(mvrv_glassnode, mvrv_coinmetrics) as double) as mvrv,
         cast(case when mvrv_glassnode is not null then 'glassnode'
-                  when mvrv_coinmetrics is not null then 'coinmetrics' end as varchar) as mvrv_source,
+                  when mvrv_coinmetrics is not null then 'coinmetrics' end as string) as mvrv_source,
         cast(mvrv_glassnode as double) as mvrv_glassnode,
         cast(mvrv_coinmetrics as double) as mvrv_coinmetrics,
-        cast({{ agreement_status('mvrv_glassnode', 'mvrv_coinmetrics', 0, var('mvrv_rel_tol')) }} as varchar)
+        cast({{ agreement_status('mvrv_glassnode', 'mvrv_coinmetrics', 0, var('mvrv_rel_tol')) }} as string)
             as mvrv_check_status,
         cast(coalesce(nupl_glassnode, 1 - 1 / nullif(mvrv_coinmetrics, 0)) as double) as nupl,
         cast(case when nupl_glassnode is not null then 'glassnode'
-                  when mvrv_coinmetrics is not null then 'coinmetrics' end as varchar) as nupl_source,
+                  when mvrv_coinmetrics is not null then 'coinmetrics' end as string) as nupl_source,
         cast(estimated_leverage_ratio as double) as estimated_leverage_ratio,
         cast(price_usd as double) as price_usd,
         cast(price_usd / nullif(mvrv_coinmetrics, 0) as double) as realized_price_usd,

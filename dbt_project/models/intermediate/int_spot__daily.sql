@@ -14,7 +14,7 @@ daily as (
     select
         cast(open_time as date) as date,
         -- the day's close = close of its last hourly candle present (23:00 when complete)
-        arg_max(close_usd, open_time) as price_close_usd,
+        {{ arg_max_of('close_usd', 'open_time') }} as price_close_usd,
         max(high_usd) as price_high_usd,
         min(low_usd) as price_low_usd,
         sum(volume_usd) as spot_volume_usd,
@@ -31,7 +31,7 @@ final as (
 
     select
         cast(date as date) as date,
-        cast('binance' as varchar) as venue,
+        cast('binance' as string) as venue,
         cast(price_close_usd as double) as price_close_usd,
         cast(price_high_usd as double) as price_high_usd,
         cast(price_low_usd as double) as price_low_usd,

@@ -33,7 +33,7 @@ final as (
         cast(stablecoin_supply_units as double) as stablecoin_supply_units,
         cast(stablecoin_supply_usd / supply_1d_ago - 1 as double) as stablecoin_supply_change_1d,
         cast(stablecoin_supply_usd / supply_7d_ago - 1 as double) as stablecoin_supply_change_7d,
-        cast('defillama' as varchar) as stablecoin_source
+        cast('defillama' as string) as stablecoin_source
 
     from windowed
 

@@ -16,15 +16,15 @@ final as (
 
     select
         cast(partition_date as date) as date,
-        cast(provider as varchar) as provider,
-        cast(dataset as varchar) as dataset,
-        cast(status as varchar) as status,
+        cast(provider as string) as provider,
+        cast(dataset as string) as dataset,
+        cast(status as string) as status,
         -- landing records why a day failed or was skipped; the other statuses say it by themselves
         cast(case
             when error is not null then error
             when status = 'unavailable' then 'the provider does not serve this day (history limit)'
             when status = 'no_rows' then 'the provider answered with no rows for this day'
-        end as varchar) as reason
+        end as string) as reason
 
     from statuses
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='date',
         on_schema_change='append_new_columns',
@@ -207,7 +207,7 @@ windowed as (
             as close_ma_50d,
         count(price_close_usd) over (order by date range between interval 49 day preceding and current row)
             as closes_in_50d,
-        median(spot_volume_usd) over (order by date range between interval 30 day preceding and interval 1 day preceding)
+        {{ median_over('spot_volume_usd', '(order by date range between interval 30 day preceding and interval 1 day preceding)') }}
             as spot_volume_median_prev_30d,
         {{ value_days_ago('oi_index', 1) }} as oi_1d_ago,
         {{ value_days_ago('oi_index', 7) }} as oi_7d_ago,
@@ -253,9 +253,9 @@ conditions as (
     select
         *,
         -- a high needs oi_local_high_window_days of the series behind it: before that, unknown (null)
-        case when date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }}
+        case when {{ dbt.datediff('first_oi_date', 'date', 'day') }} + 1 >= {{ oi_window }}
             then oi_index >= (1 - {{ oi_tol }}) * oi_high_window end as oi_at_local_high,
-        case when date_diff('day', first_oi_date, date) + 1 >= {{ oi_window }}
+        case when {{ dbt.datediff('first_oi_date', 'date', 'day') }} + 1 >= {{ oi_window }}
             then oi_index >= oi_index_max end as oi_at_all_time_high,
         -- the all-time high of the like-for-like series, in USD at today's venue coverage
         oi_usd_total * oi_index_max / nullif(oi_index, 0) as oi_max_to_date,
@@ -348,7 +348,7 @@ final as (
 
     select
         cast(date as date) as date,
-        cast('BTC' as varchar) as asset,
+        cast('BTC' as string) as asset,
         -- price
         cast(price_close_usd as double) as price_close_usd,
         cast(price_close_usd / close_1d_ago - 1 as double) as return_1d,
@@ -358,7 +358,7 @@ final as (
             as realized_vol_30d,
         cast(spot_volume_usd as double) as spot_volume_usd,
         cast(spot_volume_usd / nullif(spot_volume_median_prev_30d, 0) as double) as spot_volume_vs_30d_median,
-        cast(price_structure as varchar) as price_structure,
+        cast(price_structure as string) as price_structure,
         -- leverage
         cast(oi_usd_crypto_native as double) as oi_usd_crypto_native,
         cast(oi_usd_cme as double) as oi_usd_cme,
@@ -381,7 +381,7 @@ final as (
         cast(funding_sustained_above_p90 as boolean) as funding_sustained_above_p90,
         cast(liq_long_usd as double) as liq_long_usd,
         cast(liq_short_usd as double) as liq_short_usd,
-        cast(liq_source as varchar) as liq_source,
+        cast(liq_source as string) as liq_source,
         -- the estimate's share of OI applied to the day's crypto-native OI (int_liquidations__daily_clusters);
         -- where that is unknown (total OI from the all-exchange aggregate) to the aggregate its share is of
         cast(liq_cluster_share_of_oi * coalesce(oi_usd_crypto_native, oi_usd_all_exchanges) as double)
@@ -390,38 +390,38 @@ final as (
         cast(heatmap_usd_within_band as double) as liq_cluster_heatmap_usd_within_5pct,
         cast(liq_cluster_share_p90_trailing as double) as liq_cluster_share_p90_trailing,
         cast(liq_clusters_dense as boolean) as liq_clusters_dense,
-        cast(liq_cluster_oi_grain as varchar) as liq_cluster_oi_grain,
+        cast(liq_cluster_oi_grain as string) as liq_cluster_oi_grain,
         -- liquidity: spot ETF flows
         cast(etf_net_flow_usd as double) as etf_net_flow_usd,
         cast(etf_net_flow_5d_usd as double) as etf_net_flow_5d_usd,
-        cast(etf_flow_status as varchar) as etf_flow_status,
+        cast(etf_flow_status as string) as etf_flow_status,
         -- liquidity: stablecoin supply and BTC on exchanges
         cast(stablecoin_supply_usd as double) as stablecoin_supply_usd,
         cast(stablecoin_supply_change_7d as double) as stablecoin_supply_change_7d,
         cast(exchange_balance_btc as double) as exchange_balance_btc,
         cast(exchange_balance_change_7d as double) as exchange_balance_change_7d,
-        cast(exchange_balance_status as varchar) as exchange_balance_status,
-        cast(exchange_balance_source as varchar) as exchange_balance_source,
-        cast(exchange_balance_breaks as varchar) as exchange_balance_breaks,
+        cast(exchange_balance_status as string) as exchange_balance_status,
+        cast(exchange_balance_source as string) as exchange_balance_source,
+        cast(exchange_balance_breaks as string) as exchange_balance_breaks,
         -- verdict
         cast(conditions_met as integer) as conditions_met,
         cast(conditions_evaluated as integer) as conditions_evaluated,
         cast(round(leverage_condition_score, 4) as double) as leverage_condition_score,
-        cast(regime as varchar) as regime,
+        cast(regime as string) as regime,
         cast(position_size_multiplier as double) as position_size_multiplier,
-        cast(confirmations as varchar) as confirmations,
-        cast(cancellations as varchar) as cancellations,
-        cast(coalesce(oi_venues_present, '') as varchar) as oi_venues_present,
-        cast(coalesce(oi_venues_carried, '') as varchar) as oi_venues_carried,
-        cast(coalesce(oi_venues_from_aggregator, '') as varchar) as oi_venues_from_aggregator,
-        cast(oi_source as varchar) as oi_source,
-        cast(coalesce(oi_link_source, 'none') as varchar) as oi_link_source,
-        cast(coalesce(stale_sources, '') as varchar) as stale_sources,
-        cast(coalesce(funding_venues_present, '') as varchar) as funding_venues_present,
-        cast(oi_check_status as varchar) as oi_check_status,
-        cast(funding_check_status as varchar) as funding_check_status,
-        cast(liq_check_status as varchar) as liq_check_status,
-        cast(coalesce(sources_present, '') as varchar) as sources_present,
+        cast(confirmations as string) as confirmations,
+        cast(cancellations as string) as cancellations,
+        cast(coalesce(oi_venues_present, '') as string) as oi_venues_present,
+        cast(coalesce(oi_venues_carried, '') as string) as oi_venues_carried,
+        cast(coalesce(oi_venues_from_aggregator, '') as string) as oi_venues_from_aggregator,
+        cast(oi_source as string) as oi_source,
+        cast(coalesce(oi_link_source, 'none') as string) as oi_link_source,
+        cast(coalesce(stale_sources, '') as string) as stale_sources,
+        cast(coalesce(funding_venues_present, '') as string) as funding_venues_present,
+        cast(oi_check_status as string) as oi_check_status,
+        cast(funding_check_status as string) as funding_check_status,
+        cast(liq_check_status as string) as liq_check_status,
+        cast(coalesce(sources_present, '') as string) as sources_present,
         cast(coalesce(data_completeness, 0) as double) as data_completeness,
         cast(date as timestamp) + interval 1 day as as_of
 

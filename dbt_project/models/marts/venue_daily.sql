@@ -52,9 +52,9 @@ final as (
 
     select
         cast(v.date as date) as date,
-        cast(v.venue as varchar) as venue,
+        cast(v.venue as string) as venue,
         cast(v.oi_usd as double) as oi_usd,
-        cast(v.oi_origin as varchar) as oi_origin,
+        cast(v.oi_origin as string) as oi_origin,
         cast(v.oi_usd / nullif(m.oi_usd_total, 0) as double) as oi_share_of_total,
         cast(v.funding_8h as double) as funding_8h
 

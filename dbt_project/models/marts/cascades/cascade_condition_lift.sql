@@ -117,8 +117,8 @@ held as (
 )
 
 select
-    cast(h.condition as varchar) as condition,
-    cast(h.event_set as varchar) as event_set,
+    cast(h.condition as string) as condition,
+    cast(h.event_set as string) as event_set,
     cast(coalesce(p.events, 0) as integer) as events,
     cast(coalesce(p.events_preceded, 0) as integer) as events_preceded,
     cast(p.events_preceded / nullif(p.events, 0) as double) as share_preceded,

@@ -103,7 +103,7 @@ before as (
         max(m.funding_hours_above_p90) as pre_max_funding_hours_above_p90,
         max(m.liq_cluster_share_of_oi) as pre_max_liq_cluster_share_of_oi,
         max(m.leverage_condition_score) as pre_max_score,
-        arg_max(m.regime, r.regime_rank) as pre_highest_regime,
+        {{ arg_max_of('m.regime', 'r.regime_rank') }} as pre_highest_regime,
         bool_or(m.position_size_multiplier < {{ var('multiplier_default') }}) as pre_multiplier_cut,
         max(m.oi_change_7d) filter (where m.date = e.first_day - interval 1 day) as pre_oi_change_7d
     from events as e
@@ -125,7 +125,7 @@ on_the_day as (
         max(m.regime) filter (where m.date = e.first_day) as regime_on_the_day,
         max(m.price_close_usd) filter (where m.date = e.first_day) as close_on_the_day,
         max(m.oi_index_like_for_like) filter (where m.date = e.first_day - interval 1 day) as oi_index_before,
-        arg_max(m.oi_index_like_for_like, m.date) filter (where m.date <= e.last_day) as oi_index_last,
+        {{ arg_max_of('m.oi_index_like_for_like', 'm.date') }} filter (where m.date <= e.last_day) as oi_index_last,
         sum(m.liq_long_usd) filter (where m.date <= e.last_day) as span_liq_long_usd,
         sum(m.liq_short_usd) filter (where m.date <= e.last_day) as span_liq_short_usd,
         count(m.liq_long_usd) filter (where m.date <= e.last_day) as span_liq_days,
@@ -140,9 +140,9 @@ on_the_day as (
 )
 
 select
-    cast(e.event_id as varchar) as event_id,
-    cast(e.event_kind as varchar) as event_kind,
-    cast(e.event_name as varchar) as event_name,
+    cast(e.event_id as string) as event_id,
+    cast(e.event_kind as string) as event_kind,
+    cast(e.event_name as string) as event_name,
     cast(e.first_day as date) as first_day,
     cast(e.last_day as date) as last_day,
     cast(e.detected_by_data as boolean) as detected_by_data,
@@ -167,11 +167,11 @@ select
     cast(b.pre_max_funding_hours_above_p90 as integer) as pre_max_funding_hours_above_p90,
     cast(b.pre_max_liq_cluster_share_of_oi as double) as pre_max_liq_cluster_share_of_oi,
     cast(b.pre_max_score as double) as pre_max_score,
-    cast(b.pre_highest_regime as varchar) as pre_highest_regime,
+    cast(b.pre_highest_regime as string) as pre_highest_regime,
     cast(coalesce(b.pre_multiplier_cut, false) as boolean) as pre_multiplier_cut,
     cast(b.pre_oi_change_7d as double) as pre_oi_change_7d,
     -- on the first day
-    cast(d.regime_on_the_day as varchar) as regime_on_the_day,
+    cast(d.regime_on_the_day as string) as regime_on_the_day,
     cast(d.oi_change_1d as double) as oi_change_1d,
     cast(d.liq_long_usd as double) as liq_long_usd,
     cast(d.liq_short_usd as double) as liq_short_usd,

@@ -30,7 +30,7 @@ with_trailing as (
 
     select
         *,
-        median(liq_long_usd) over prior_days as liq_long_median_trailing,
+        {{ median_over('liq_long_usd', 'prior_days') }} as liq_long_median_trailing,
         count(liq_long_usd) over prior_days as liq_history_days,
         {{ value_days_ago('price_close_usd', 1) }} as close_before,
         {{ value_days_ago('oi_index_like_for_like', 1) }} as oi_index_before
@@ -58,7 +58,7 @@ numbered as (
     select
         *,
         sum(case when previous_flagged is null
-                   or date_diff('day', previous_flagged, date) > {{ var('deleveraging_merge_days') }}
+                   or {{ dbt.datediff('previous_flagged', 'date', 'day') }} > {{ var('deleveraging_merge_days') }}
                  then 1 else 0 end) over (order by date rows between unbounded preceding and current row)
             as event_number
     from (select *, lag(date) over (order by date) as previous_flagged from flagged)
@@ -74,11 +74,11 @@ events as (
         count(*) as flagged_days,
         min(oi_change_1d) as worst_oi_change_1d,
         max(liq_long_multiple) as max_liq_long_multiple,
-        arg_min(oi_change_1d, date) as first_day_oi_change_1d,
-        arg_min(liq_long_multiple, date) as first_day_liq_long_multiple,
-        arg_min(liq_long_median_trailing, date) as liq_long_median_trailing,
-        arg_min(close_before, date) as close_before,
-        arg_min(oi_index_before, date) as oi_index_before
+        {{ arg_min_of('oi_change_1d', 'date') }} as first_day_oi_change_1d,
+        {{ arg_min_of('liq_long_multiple', 'date') }} as first_day_liq_long_multiple,
+        {{ arg_min_of('liq_long_median_trailing', 'date') }} as liq_long_median_trailing,
+        {{ arg_min_of('close_before', 'date') }} as close_before,
+        {{ arg_min_of('oi_index_before', 'date') }} as oi_index_before
     from numbered
     group by event_number
 
@@ -91,8 +91,8 @@ spans as (
         e.event_number,
         sum(d.liq_long_usd) as liq_long_usd,
         sum(d.liq_short_usd) as liq_short_usd,
-        arg_max(d.price_close_usd, d.date) as close_last,
-        arg_max(d.oi_index_like_for_like, d.date) as oi_index_last
+        {{ arg_max_of('d.price_close_usd', 'd.date') }} as close_last,
+        {{ arg_max_of('d.oi_index_like_for_like', 'd.date') }} as oi_index_last
     from events as e
     join days as d on d.date between e.first_day and e.last_day
     group by e.event_number
@@ -100,10 +100,10 @@ spans as (
 )
 
 select
-    cast(strftime(e.first_day, '%Y-%m-%d') as varchar) as event_id,
+    cast(e.first_day as string) as event_id,
     cast(e.first_day as date) as first_day,
     cast(e.last_day as date) as last_day,
-    cast(date_diff('day', e.first_day, e.last_day) + 1 as integer) as span_days,
+    cast({{ dbt.datediff('e.first_day', 'e.last_day', 'day') }} + 1 as integer) as span_days,
     cast(e.flagged_days as integer) as flagged_days,
     cast(e.first_day_oi_change_1d as double) as first_day_oi_change_1d,
     cast(e.worst_oi_change_1d as double) as worst_oi_change_1d,

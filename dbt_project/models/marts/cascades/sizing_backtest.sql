@@ -24,7 +24,7 @@ periods as (
     select 'all' as period_kind, 'all' as period, min(date) as period_start, max(date) as period_end
     from daily
     union all
-    select 'year', cast(year(date) as varchar), min(date), max(date)
+    select 'year', cast(year(date) as string), min(date), max(date)
     from daily
     group by year(date)
     union all
@@ -89,8 +89,8 @@ summary as (
 )
 
 select
-    cast(period_kind as varchar) as period_kind,
-    cast(period as varchar) as period,
+    cast(period_kind as string) as period_kind,
+    cast(period as string) as period,
     cast(first_day as date) as first_day,
     cast(last_day as date) as last_day,
     cast(days as integer) as days,
@@ -124,5 +124,5 @@ select
                     100 * abs(constant_total_return - rule_total_return),
                     case when rule_max_drawdown >= constant_max_drawdown then 'avoided' else 'added' end,
                     100 * abs(rule_max_drawdown - constant_max_drawdown))
-    end as varchar) as trade_off
+    end as string) as trade_off
 from summary

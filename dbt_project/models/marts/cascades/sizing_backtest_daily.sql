@@ -77,7 +77,7 @@ select
     cast(return_1d as double) as return_1d,
     cast(funding_rate_1d as double) as funding_rate_1d,
     cast(position_size_multiplier as double) as position_size_multiplier,
-    cast(regime as varchar) as regime,
+    cast(regime as string) as regime,
     cast(rule_exposure as double) as rule_exposure,
     cast(constant_exposure as double) as constant_exposure,
     cast(exposure_change as double) as exposure_change,

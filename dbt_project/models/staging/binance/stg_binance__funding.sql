@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
+        cast(symbol as string) as symbol,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
         -- Binance BTCUSDT pays every 8 h (per-symbol intervals can change: read fundingInfo when they do)
         cast(8 as integer) as funding_interval_hours,
         cast(mark_price as double) as mark_price_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day landed twice keeps one copy

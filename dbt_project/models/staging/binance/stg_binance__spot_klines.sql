@@ -9,8 +9,8 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
-        cast(interval as varchar) as kline_interval,
+        cast(symbol as string) as symbol,
+        cast(interval as string) as kline_interval,
         cast(open_time as timestamp) as open_time,
         cast(close_time as timestamp) as close_time,
         cast(open as double) as open_usd,
@@ -22,7 +22,7 @@ renamed as (
         cast(trades as bigint) as trades,
         cast(taker_buy_base as double) as taker_buy_volume_btc,
         cast(taker_buy_quote as double) as taker_buy_volume_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a candle landed twice keeps one copy

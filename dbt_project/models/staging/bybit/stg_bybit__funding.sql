@@ -9,12 +9,12 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
+        cast(symbol as string) as symbol,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
         -- Bybit BTCUSDT settles every 8 h (instruments-info fundingInterval 480 min)
         cast(8 as integer) as funding_interval_hours,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a settlement landed twice keeps one copy

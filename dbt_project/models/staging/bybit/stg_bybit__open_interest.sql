@@ -9,11 +9,11 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
-        cast(interval as varchar) as oi_interval,
+        cast(symbol as string) as symbol,
+        cast(interval as string) as oi_interval,
         cast(ts as timestamp) as observed_at,
         cast(oi_btc as double) as oi_btc,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- an observation landed twice keeps one copy

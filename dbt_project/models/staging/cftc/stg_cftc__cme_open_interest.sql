@@ -16,14 +16,14 @@ renamed as (
     select
         -- the Tuesday the positions are as of (when the report was out: int_derivatives__cme_daily)
         cast(report_date as date) as report_date,
-        cast(contract_market_code as varchar) as contract_market_code,
-        cast(market_name as varchar) as market_name,
+        cast(contract_market_code as string) as contract_market_code,
+        cast(market_name as string) as market_name,
         cast(open_interest_contracts as double) as open_interest_contracts,
         cast({{ contract_size_btc }} as double) as contract_size_btc,
         cast(open_interest_contracts * {{ contract_size_btc }} as double) as oi_btc,
         cast(lev_money_long_contracts * {{ contract_size_btc }} as double) as lev_money_long_btc,
         cast(lev_money_short_contracts * {{ contract_size_btc }} as double) as lev_money_short_btc,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a report landed twice keeps one copy

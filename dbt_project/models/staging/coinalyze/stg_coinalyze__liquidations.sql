@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
-        cast(venue as varchar) as venue,
-        cast("interval" as varchar) as bar_interval,
+        cast(symbol as string) as symbol,
+        cast(venue as string) as venue,
+        cast({{ adapter.quote('interval') }} as string) as bar_interval,
         cast(t as date) as date,
         cast(long_usd as double) as long_usd,
         cast(short_usd as double) as short_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day landed twice keeps one copy

@@ -9,17 +9,17 @@ source as (
 renamed as (
 
     select
-        cast(symbol as varchar) as symbol,
-        cast(exchange_list as varchar) as exchange_list,
-        cast("interval" as varchar) as bar_interval,
-        cast("time" as date) as date,
+        cast(symbol as string) as symbol,
+        cast(exchange_list as string) as exchange_list,
+        cast({{ adapter.quote('interval') }} as string) as bar_interval,
+        cast({{ adapter.quote('time') }} as date) as date,
         cast(long_usd as double) as long_usd,
         cast(short_usd as double) as short_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day landed twice keeps one copy
-    qualify row_number() over (partition by symbol, cast("time" as date) order by payload_sha256) = 1
+    qualify row_number() over (partition by symbol, cast({{ adapter.quote('time') }} as date) order by payload_sha256) = 1
 
 )
 

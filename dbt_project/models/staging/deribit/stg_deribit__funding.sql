@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(instrument_name as varchar) as instrument,
+        cast(instrument_name as string) as instrument,
         -- interest_1h is the funding accrued over the hour ending at ts: known (settled) at ts
         cast(ts as timestamp) as funding_time,
         cast(interest_1h as double) as funding_rate,
@@ -19,7 +19,7 @@ renamed as (
         cast(interest_8h as double) as interest_8h_rolling,
         cast(index_price as double) as index_price_usd,
         cast(prev_index_price as double) as prev_index_price_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- an hour landed twice keeps one copy

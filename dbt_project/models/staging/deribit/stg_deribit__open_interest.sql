@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(instrument_name as varchar) as instrument,
+        cast(instrument_name as string) as instrument,
         cast(partition_date as date) as partition_date,
         cast(ts as timestamp) as snapshot_at,
         -- the daily snapshot (taken just after the partition day's end) closes that day: it is assigned to the
@@ -19,7 +19,7 @@ renamed as (
         -- 10 USD contracts, OI reported in USD: BTC = USD / mark price
         cast(oi_usd / nullif(mark_price, 0) as double) as oi_btc,
         cast(mark_price as double) as mark_price_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day snapshotted twice keeps its latest snapshot

@@ -9,14 +9,14 @@ source as (
 renamed as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as string) as ticker,
         cast(effective_at as timestamp) as funding_time,
         cast(rate as double) as funding_rate,
         -- dYdX pays every hour: rate is per 1 h
         cast(1 as integer) as funding_interval_hours,
         cast(price as double) as price_usd,
         cast(effective_at_height as bigint) as block_height,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a settlement landed twice keeps one copy

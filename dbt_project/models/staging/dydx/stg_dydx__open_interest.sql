@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(ticker as varchar) as ticker,
+        cast(ticker as string) as ticker,
         -- starting_open_interest holds at the candle start
         cast(started_at as timestamp) as observed_at,
         cast(starting_open_interest as double) as oi_btc,
         cast(close as double) as close_usd,
         cast(usd_volume as double) as volume_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a candle landed twice keeps one copy

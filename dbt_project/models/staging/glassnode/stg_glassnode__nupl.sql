@@ -10,13 +10,13 @@ renamed as (
 
     select
         -- the value stamped at the day's 00:00 UTC describes that UTC day (its end for levels, its sum for flows)
-        cast("t" as date) as date,
+        cast({{ adapter.quote('t') }} as date) as date,
         cast(nupl as double) as nupl,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day landed twice keeps one copy
-    qualify row_number() over (partition by cast("t" as date) order by payload_sha256) = 1
+    qualify row_number() over (partition by cast({{ adapter.quote('t') }} as date) order by payload_sha256) = 1
 
 )
 

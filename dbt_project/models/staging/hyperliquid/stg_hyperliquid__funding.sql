@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(coin as varchar) as coin,
+        cast(coin as string) as coin,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
         -- Hyperliquid settles every hour: rate is per 1 h
         cast(1 as integer) as funding_interval_hours,
         cast(premium as double) as premium,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a settlement landed twice keeps one copy

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(coin as varchar) as coin,
+        cast(coin as string) as coin,
         cast(partition_date as date) as partition_date,
         cast(ts as timestamp) as snapshot_at,
         -- the daily snapshot (taken just after the partition day's end) closes that day: it is assigned to the
@@ -20,7 +20,7 @@ renamed as (
         cast(oi_btc * mark_price as double) as oi_usd,
         cast(mark_price as double) as mark_price_usd,
         cast(oracle_price as double) as oracle_price_usd,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a day snapshotted twice keeps its latest snapshot

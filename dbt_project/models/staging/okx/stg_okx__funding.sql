@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(inst_id as varchar) as instrument,
+        cast(inst_id as string) as instrument,
         cast(funding_time as timestamp) as funding_time,
         cast(funding_rate as double) as funding_rate,
         -- OKX BTC-USDT-SWAP settles every 8 h
         cast(8 as integer) as funding_interval_hours,
         cast(realized_rate as double) as realized_rate,
-        cast(payload_sha256 as varchar) as payload_sha256
+        cast(payload_sha256 as string) as payload_sha256
 
     from source
     -- a settlement landed twice keeps one copy

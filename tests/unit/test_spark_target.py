@@ -1,0 +1,32 @@
+"""The Spark target's declarations of the lake's raw tables (orchestration.spark), without Spark: every raw column's
+type has a Spark type, and each table is declared over its lake folder, partitioned by the day in the path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.spark import SPARK_TYPES, STATUS_FOLDER, create_table_sql, lake_tables
+
+
+def test_every_raw_table_and_column_type_is_declared():
+    tables = lake_tables()
+    assert STATUS_FOLDER in tables and "binance__funding" in tables
+    assert {t.upper() for columns in tables.values() for t in columns.values()} <= set(SPARK_TYPES)
+
+
+def test_a_table_is_partitioned_by_the_day_in_its_folder_names():
+    sql = create_table_sql("binance__funding", lake_tables()["binance__funding"], Path("/w/lake"))
+    assert sql.startswith("create table raw.`binance__funding` (`symbol` string,")
+    assert sql.count("`partition_date`") == 1 and "`partition_date` date) using parquet" in sql
+    assert sql.endswith("partitioned by (partition_date) location '/w/lake/binance__funding'")
+
+
+def test_with_the_spark_target_dagster_runs_dbt_in_a_spark_session_in_this_python(monkeypatch):
+    import sys
+
+    from orchestration.assets.dbt import dbt_resource
+
+    monkeypatch.setenv("LC_DBT_TARGET", "spark")
+    resource = dbt_resource()
+    assert resource.dbt_executable == sys.executable
+    assert resource.global_config_flags[:2] == ["-m", "orchestration.spark.dbt"]
+    assert str(resource._cli_version).startswith("1.11")
