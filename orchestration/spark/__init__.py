@@ -15,8 +15,6 @@ from pathlib import Path
 #: DuckDB type of a raw column (orchestration.raw_store) -> Spark SQL type
 SPARK_TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BIGINT": "bigint", "INTEGER": "int", "DATE": "date",
                "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
-#: the lake's folder of raw._landing_status (the datasets' folders are named like their DuckDB tables)
-STATUS_FOLDER = "_landing_status"
 
 
 def spark_dir(warehouse_dir: Path) -> Path:
@@ -64,17 +62,6 @@ def open_session(warehouse_dir: Path):
     return spark
 
 
-def lake_tables() -> dict[str, dict[str, str]]:
-    """Each raw table of the lake -> its columns (name -> DuckDB type, partition_date included), from the
-    columns' Python owner, so an empty table (a folder with no partition yet) still has its schema."""
-    from orchestration.feeds.registry import datasets
-    from orchestration.raw_store import STATUS_COLUMNS, raw_columns, raw_table
-
-    tables = {raw_table(d).split(".", 1)[1]: raw_columns(d) for d in datasets()}
-    tables[STATUS_FOLDER] = dict(STATUS_COLUMNS)
-    return tables
-
-
 def create_table_sql(name: str, columns: dict[str, str], lake_dir: Path) -> str:
     # partition_date lives in the folder names (Hive layout), so it is declared last, as the partition column
     listed = [f"`{c}` {SPARK_TYPES[t.upper()]}" for c, t in columns.items() if c != "partition_date"]
@@ -86,11 +73,12 @@ def create_table_sql(name: str, columns: dict[str, str], lake_dir: Path) -> str:
 def register_lake(spark, warehouse_dir: Path) -> list[str]:
     """(Re)declare every raw table over its folder of the warehouse's lake (external tables: the data stays
     where the landing wrote it; dropping one drops the declaration only). ~1 s; on a cluster, once."""
-    from orchestration.lake import lake_dir
+    from orchestration.lake import lake_dir, lake_tables
 
     lake = lake_dir(Path(warehouse_dir).resolve())
     spark.sql("create database if not exists raw")
     names = []
+    # each table's columns from their Python owner, so an empty table (no partition yet) still has its schema
     for name, columns in lake_tables().items():
         (lake / name).mkdir(parents=True, exist_ok=True)  # a table not landed yet reads as empty
         spark.sql(f"drop table if exists raw.`{name}`")

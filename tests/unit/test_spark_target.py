@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.spark import SPARK_TYPES, STATUS_FOLDER, create_table_sql, lake_tables
+from orchestration.lake import lake_tables
+from orchestration.spark import SPARK_TYPES, create_table_sql
 
 
 def test_every_raw_table_and_column_type_is_declared():
     tables = lake_tables()
-    assert STATUS_FOLDER in tables and "binance__funding" in tables
+    assert "_landing_status" in tables and "binance__funding" in tables
     assert {t.upper() for columns in tables.values() for t in columns.values()} <= set(SPARK_TYPES)
 
 
