@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration import gc_settings
 from orchestration.config import REPORT_FILE, ConfigError, settings
 from orchestration.days import Window
 
@@ -218,6 +219,7 @@ def evidence_table(published_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc_settings.for_batch_runs()
     parser = argparse.ArgumentParser(prog="leverage-condition", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="materialize every asset for the window, then print the verdict")

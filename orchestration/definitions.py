@@ -13,6 +13,7 @@ from datetime import timedelta, timezone
 
 import dagster as dg
 
+from orchestration import gc_settings
 from orchestration.assets.checks import Gate, gates_check
 from orchestration.assets.dbt import build_dbt_assets, dbt_resource
 from orchestration.assets.freshness import CHECK_KEY, leverage_condition_freshness, mart_freshness_sensor
@@ -24,6 +25,8 @@ from orchestration.feeds.registry import datasets
 from orchestration.partitions import SCHEDULE_DAYS, YEARLY, range_tags, scheduled_window
 from orchestration.resources import FeedTransportResource, WarehouseResource
 from orchestration.sensors import marts_after_landing
+
+gc_settings.for_batch_runs()  # the process that loads this code location runs the jobs (Dagster's run workers)
 
 LAND_JOB = "land_feeds"
 MARTS_JOB = "build_marts"
