@@ -254,8 +254,12 @@ def settings(start: tuple[str, str] | None = None, end: tuple[str, str] | None =
         raise ConfigError("LC_RECORDED_DIR", folder, "does not exist",
                           "recorded mode reads a folder laid out like ../shared/realdata",
                           "point LC_RECORDED_DIR at one, or use LC_MODE=sample (offline, no files needed)")
-    warehouse = _folder("LC_WAREHOUSE_DIR", PROJECT_ROOT / "warehouse", "the warehouse is a folder (created when "
-                        "missing) for the DuckDB file, raw payloads and published snapshots",
-                        "point LC_WAREHOUSE_DIR at a folder")
     first, last = window(mode, folder, start, end)
-    return Settings(mode, first, last, warehouse, folder)
+    return Settings(mode, first, last, warehouse_dir(), folder)
+
+
+def warehouse_dir() -> Path:
+    """``LC_WAREHOUSE_DIR``, else ``./warehouse`` of the project."""
+    return _folder("LC_WAREHOUSE_DIR", PROJECT_ROOT / "warehouse", "the warehouse is a folder (created when "
+                   "missing) for the DuckDB file, raw payloads and published snapshots",
+                   "point LC_WAREHOUSE_DIR at a folder")

@@ -257,17 +257,15 @@ def main(argv: list[str] | None = None) -> int:
                                  "(a warehouse landed before the lake existed)")
     export.add_argument("--warehouse", help="the warehouse folder (default LC_WAREHOUSE_DIR, ./warehouse)")
     args = parser.parse_args(argv)
-    if args.warehouse:
-        warehouse = Path(args.warehouse)
-    else:
-        from orchestration.config import settings
+    from orchestration.config import ConfigError, warehouse_dir
+    from orchestration.resources import WarehouseResource
 
-        try:
-            warehouse = settings().warehouse_dir
-        except ValueError as exc:  # the configuration is wrong (orchestration.config)
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    database = warehouse / "leverage.duckdb"
+    try:
+        warehouse = Path(args.warehouse) if args.warehouse else warehouse_dir()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    database = WarehouseResource(warehouse_dir=str(warehouse)).duckdb_path
     if not database.is_file():
         print(f"error: no warehouse at {database}: run `make run` first", file=sys.stderr)
         return 1

@@ -136,38 +136,34 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_
 
 
 @contextmanager
-def duckdb_path_env(path: Path) -> Iterator[None]:
-    """dbt's profile reads the warehouse path from ``LC_DUCKDB_PATH`` (the dbt CLI inherits os.environ)."""
-    previous = os.environ.get("LC_DUCKDB_PATH")
-    os.environ["LC_DUCKDB_PATH"] = str(path)
+def _environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set (None: unset) for the block, as it was afterwards: the dbt CLI inherits
+    this process's environment."""
+    previous = {key: os.environ.get(key) for key in values}
     try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("LC_DUCKDB_PATH", None)
-        else:
-            os.environ["LC_DUCKDB_PATH"] = previous
-
-
-@contextmanager
-def spark_env(warehouse_dir: Path) -> Iterator[None]:
-    """With LC_DBT_TARGET=spark, dbt on Spark reads this warehouse's lake (``LC_WAREHOUSE_DIR``) and builds every
-    model from all of it: no run window, as Spark's incremental models are tables rebuilt in full
-    (``macros/cross_db/materializations.sql``)."""
-    if dbt_target() != "spark":
-        yield
-        return
-    previous = {k: os.environ.get(k) for k in ("LC_WAREHOUSE_DIR", "LC_DBT_RUN_WINDOW")}
-    os.environ["LC_WAREHOUSE_DIR"] = str(warehouse_dir)
-    os.environ.pop("LC_DBT_RUN_WINDOW", None)
-    try:
+        for key, value in values.items():
+            _set(key, value)
         yield
     finally:
         for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+            _set(key, value)
+
+
+def _set(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
+
+
+def dbt_environ(warehouse: WarehouseResource) -> dict[str, str | None]:
+    """What dbt's profile reads: the DuckDB file (``LC_DUCKDB_PATH``); with LC_DBT_TARGET=spark also the warehouse
+    whose lake Spark reads (``LC_WAREHOUSE_DIR``) and no run window, so every model is built from all of it, as
+    Spark's incremental models are tables rebuilt in full (``macros/cross_db/materializations.sql``)."""
+    values: dict[str, str | None] = {"LC_DUCKDB_PATH": str(warehouse.duckdb_path)}
+    if dbt_target() == "spark":
+        values |= {"LC_WAREHOUSE_DIR": str(warehouse.root), "LC_DBT_RUN_WINDOW": None}
+    return values
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -184,7 +180,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         context.log.info(f"dbt build over {build}" + ("" if build == window else
                          f" (the run's window is {window}; the days before {build.start} are unchanged since "
                          "they were last published)"))
-        with duckdb_path_env(warehouse.duckdb_path), spark_env(warehouse.root):
+        with _environ(dbt_environ(warehouse)):
             invocation = dbt.cli(dbt_build_args(project_changed), context=context, target_path=warehouse.dbt_target)
             yield from invocation.stream()
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 #: dbt commands that need no database
 _OFFLINE = {"parse", "--version", "ls", "list", "clean", "deps", "--help"}
 
 
 def main(argv: list[str]) -> int:
-    from orchestration.config import PROJECT_ROOT
+    from orchestration.config import ConfigError, warehouse_dir
     from orchestration.spark import open_session, register_lake, write_run_window
 
-    warehouse = Path(os.environ.get("LC_WAREHOUSE_DIR") or PROJECT_ROOT / "warehouse").resolve()
+    try:
+        warehouse = warehouse_dir()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     os.environ["LC_DBT_TARGET"] = "spark"  # profiles.yml picks its target from the same setting
     if not _OFFLINE & set(argv[:1]):
         spark = open_session(warehouse)

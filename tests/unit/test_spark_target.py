@@ -31,3 +31,23 @@ def test_with_the_spark_target_dagster_runs_dbt_in_a_spark_session_in_this_pytho
     assert resource.dbt_executable == sys.executable
     assert resource.global_config_flags[:2] == ["-m", "orchestration.spark.dbt"]
     assert str(resource._cli_version).startswith("1.11")
+
+
+def test_dbt_reads_the_warehouse_from_its_environment_and_spark_builds_without_a_window(monkeypatch, tmp_path):
+    import os
+
+    from orchestration.assets.dbt import _environ, dbt_environ
+    from orchestration.resources import WarehouseResource
+
+    warehouse = WarehouseResource(warehouse_dir=str(tmp_path))
+    monkeypatch.delenv("LC_DBT_TARGET", raising=False)
+    assert dbt_environ(warehouse) == {"LC_DUCKDB_PATH": str(warehouse.duckdb_path)}
+    monkeypatch.setenv("LC_DBT_TARGET", "spark")
+    values = dbt_environ(warehouse)
+    assert values == {"LC_DUCKDB_PATH": str(warehouse.duckdb_path), "LC_WAREHOUSE_DIR": str(warehouse.root),
+                      "LC_DBT_RUN_WINDOW": None}
+    monkeypatch.setenv("LC_DBT_RUN_WINDOW", "2024-01-01..2024-01-02")
+    monkeypatch.delenv("LC_DUCKDB_PATH", raising=False)
+    with _environ(values):
+        assert os.environ["LC_DUCKDB_PATH"] == str(warehouse.duckdb_path) and "LC_DBT_RUN_WINDOW" not in os.environ
+    assert "LC_DUCKDB_PATH" not in os.environ and os.environ["LC_DBT_RUN_WINDOW"] == "2024-01-01..2024-01-02"
